@@ -1,0 +1,222 @@
+"""Configuration models: town, roster, contact directory (C2.1), drill recipients.
+
+Field titles are the Japanese names used in error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jukinet.codes import is_code_hash
+from jukinet.plan import Body, Role
+
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+PHONE = r"^[0-9０-９+\-() ]{6,20}$"
+
+Email = Annotated[str, Field(pattern=EMAIL, title="メールアドレス")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- town.yaml ---------------------------------------------------------------------------
+
+
+class Municipality(Strict):
+    code: str = Field(pattern=r"^\d{6}$", title="全国地方公共団体コード")
+    name: str = Field(min_length=1, title="団体名")
+    prefecture: str = Field(min_length=1, title="都道府県名")
+
+
+class Sender(Strict):
+    title: str = Field(min_length=1, title="発信者の職名")
+    department: str = Field(min_length=1, title="担当課")
+    phone: str = Field(pattern=PHONE, title="電話番号")
+    email: Email
+    omit_seal: bool = Field(default=True, title="公印省略")
+
+
+class Smtp(Strict):
+    host: str = Field(min_length=1, title="SMTP サーバ")
+    port: int = Field(ge=1, le=65535, title="SMTP ポート")
+    from_address: Email
+    timeout_seconds: float = Field(default=10, gt=0, title="SMTP タイムアウト（秒）")
+
+
+class Delivery(Strict):
+    retries: int = Field(default=3, ge=0, le=20, title="再送回数")
+    retry_delays_seconds: list[float] = Field(
+        default=[5, 30, 120], min_length=1, title="再送間隔（秒）"
+    )
+
+
+class Town(Strict):
+    municipality: Municipality = Field(title="団体")
+    sender: Sender = Field(title="発信者")
+    document_prefix: str = Field(min_length=1, max_length=10, title="文書番号の記号")
+    smtp: Smtp = Field(title="メール送信")
+    delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
+    ui_url: str = Field(pattern=r"^https?://", title="Prefect UI のアドレス")
+
+
+# --- roster.yaml -------------------------------------------------------------------------
+
+
+class Person(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$", title="職員ID")
+    name: str = Field(min_length=1, max_length=40, title="氏名")
+    department: str = Field(min_length=1, max_length=40, title="所属")
+    email: Email
+    code_hash: str | None = Field(default=None, title="承認コードのハッシュ")
+    absent: bool = Field(default=False, title="不在")
+
+    @property
+    def label(self) -> str:
+        """What forms show: `多賀 一郎（住民課）`."""
+        return f"{self.name}（{self.department}）"
+
+    @model_validator(mode="after")
+    def _check_hash(self) -> Person:
+        if self.code_hash is not None and not is_code_hash(self.code_hash):
+            raise ValueError(
+                "承認コードのハッシュ（code_hash）の形式が正しくありません。"
+                "`jukinet set-code` で設定し直してください"
+            )
+        return self
+
+
+class RoleAssignment(Strict):
+    holders: list[str] = Field(min_length=1, title="担当者")
+    deputies: list[str] = Field(default_factory=list, title="代理者（順位順）")
+
+
+ANSWERING_ROLES = (Role.OPERATOR, Role.SEC_OFFICER, Role.SEC_ADMIN, Role.CHIEF)
+REQUIRED_ROLES = tuple(r for r in Role if r is not Role.STAFF)
+
+
+class Roster(Strict):
+    people: list[Person] = Field(min_length=1, title="職員")
+    roles: dict[Role, RoleAssignment] = Field(title="役割")
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Roster:
+        ids = [p.id for p in self.people]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"職員ID が重複しています: {', '.join(dup)}")
+        labels = [p.label for p in self.people]
+        dup = sorted({i for i in labels if labels.count(i) > 1})
+        if dup:
+            raise ValueError(f"氏名と所属の組が重複しています（フォームで区別できません）: {dup[0]}")
+        missing = [r for r in REQUIRED_ROLES if r not in self.roles]
+        if missing:
+            names = "、".join(f"{r.value}（{r.title}）" for r in missing)
+            raise ValueError(f"役割の割り当てがありません: {names}")
+        known = set(ids)
+        by_id = {p.id: p for p in self.people}
+        for role, assignment in self.roles.items():
+            for pid in [*assignment.holders, *assignment.deputies]:
+                if pid not in known:
+                    raise ValueError(
+                        f"役割 {role.value}（{role.title}）に、職員に登録されていない職員ID "
+                        f"「{pid}」が指定されています"
+                    )
+                if role in ANSWERING_ROLES and by_id[pid].code_hash is None:
+                    raise ValueError(
+                        f"役割 {role.value}（{role.title}）の {by_id[pid].label} に承認コードが"
+                        f"設定されていません。`jukinet set-code {pid}` で設定してください"
+                    )
+        return self
+
+    def person(self, person_id: str) -> Person:
+        return next(p for p in self.people if p.id == person_id)
+
+    def by_label(self, label: str) -> Person | None:
+        return next((p for p in self.people if p.label == label), None)
+
+    def holders(self, role: Role) -> list[Person]:
+        return [self.person(i) for i in self.roles[role].holders]
+
+    def deputies(self, role: Role) -> list[Person]:
+        return [self.person(i) for i in self.roles[role].deputies]
+
+    def may_answer(self, role: Role, person: Person) -> str | None:
+        """Why `person` may answer for `role`: "担当者", "代理者（第1順位）", or None."""
+        assignment = self.roles[role]
+        if person.id in assignment.holders:
+            return "担当者"
+        if person.id in assignment.deputies:
+            return f"代理者（第{assignment.deputies.index(person.id) + 1}順位）"
+        return None
+
+
+# --- contacts.yaml (緊急時連絡網, C2.1) ------------------------------------------------------
+
+
+class AfterHours(Strict):
+    name: str = Field(min_length=1, title="時間外の連絡先（担当）")
+    phone: str = Field(pattern=PHONE, title="時間外の電話番号")
+    email: Email | None = Field(default=None, title="時間外のメールアドレス")
+
+
+class OfficeHours(Strict):
+    days: str = Field(default="平日", min_length=1, title="執務日")
+    start: str = Field(pattern=HHMM, title="開始時刻")
+    end: str = Field(pattern=HHMM, title="終了時刻")
+
+    @model_validator(mode="after")
+    def _order(self) -> OfficeHours:
+        if self.start >= self.end:
+            raise ValueError(f"執務時間の開始 {self.start} が終了 {self.end} より後です")
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.days} {self.start}〜{self.end}"
+
+
+class Contact(Strict):
+    organization: str = Field(min_length=1, title="機関名")
+    department: str = Field(min_length=1, title="担当部署")
+    person: str = Field(min_length=1, title="担当")
+    email: Email
+    phone: str = Field(pattern=PHONE, title="電話番号")
+    office_hours: OfficeHours = Field(title="執務時間")
+    after_hours: AfterHours = Field(title="時間外の連絡先")
+
+    @property
+    def addressee(self) -> str:
+        """Recipient line of a letter: `滋賀県 総合企画部市町振興課 御中`."""
+        return f"{self.organization} {self.department}"
+
+
+class Contacts(Strict):
+    bodies: dict[Body, list[Contact]] = Field(title="連絡先")
+
+    @model_validator(mode="after")
+    def _all_bodies(self) -> Contacts:
+        missing = [b for b in Body if not self.bodies.get(b)]
+        if missing:
+            names = "、".join(f"{b.value}（{b.title}）" for b in missing)
+            raise ValueError(f"緊急時連絡網に連絡先がありません: {names}")
+        return self
+
+
+# --- drill.yaml --------------------------------------------------------------------------
+
+
+class DrillRecipient(Strict):
+    name: str = Field(min_length=1, title="氏名")
+    email: Email
+
+
+class Drill(Strict):
+    recipients: list[DrillRecipient] = Field(min_length=1, title="訓練時の宛先")
+
+
+def is_email(value: str) -> bool:
+    return re.fullmatch(EMAIL, value) is not None

@@ -1,0 +1,279 @@
+"""The store: one object per municipality over a SQLAlchemy engine.
+
+Every write is keyed, so a flow replayed after a suspension writes nothing twice:
+
+    store = Store(engine, "254436")
+    inc = store.open_incident(origin_key=run_id, ...)        # same incident on a replay
+    store.audit(inc.id, "C1.2", "区分確認", event_key=...)     # appended once
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jukinet.store import chain
+from jukinet.store.models import (
+    Answer,
+    AuditRecord,
+    ChainHead,
+    Counter,
+    Incident,
+    Notice,
+    StepDone,
+    utcnow,
+)
+from jukinet.wareki import fiscal_year, fiscal_year_label
+
+
+class Store:
+    def __init__(self, engine: Engine, municipality_code: str) -> None:
+        self.engine = engine
+        self.municipality = municipality_code
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as s:
+            yield s
+
+    # --- counters --------------------------------------------------------------------
+
+    def _next(self, s: Session, series: str, year: int) -> int:
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        s.execute(
+            insert(Counter)
+            .values(municipality_code=self.municipality, series=series, fiscal_year=year, last=0)
+            .on_conflict_do_nothing()
+        )
+        row = s.execute(
+            select(Counter)
+            .where(
+                Counter.municipality_code == self.municipality,
+                Counter.series == series,
+                Counter.fiscal_year == year,
+            )
+            .with_for_update()
+        ).scalar_one()
+        row.last += 1
+        s.flush()
+        return row.last
+
+    def next_number(self, series: str, at: datetime | None = None) -> tuple[int, int]:
+        """(fiscal year, number) from a per-fiscal-year series; never the same number twice."""
+        year = fiscal_year(at or utcnow())
+        with self.session() as s:
+            return year, self._next(s, series, year)
+
+    # --- incidents -------------------------------------------------------------------
+
+    def open_incident(
+        self,
+        *,
+        origin_key: str,
+        drill: bool,
+        declared_class: str,
+        summary: str,
+        declaration: dict[str, Any],
+    ) -> Incident:
+        with self.session() as s:
+            existing = s.execute(
+                select(Incident).where(
+                    Incident.municipality_code == self.municipality,
+                    Incident.origin_key == origin_key,
+                )
+            ).scalar_one_or_none()
+            if existing:
+                return existing
+            now = utcnow()
+            year = fiscal_year(now)
+            seq = self._next(s, "incident", year)
+            inc = Incident(
+                municipality_code=self.municipality,
+                number=f"{fiscal_year_label(year)}-{seq:03d}",
+                fiscal_year=year,
+                origin_key=origin_key,
+                drill=drill,
+                declared_class=declared_class,
+                state="受付",
+                summary=summary,
+                declaration=declaration,
+                opened_at=now,
+            )
+            s.add(inc)
+            s.flush()
+            return inc
+
+    def incident(self, number: str) -> Incident:
+        with self.session() as s:
+            inc = s.execute(
+                select(Incident).where(
+                    Incident.municipality_code == self.municipality, Incident.number == number
+                )
+            ).scalar_one_or_none()
+        if inc is None:
+            raise LookupError(f"事案番号 {number} の事案が記録にありません")
+        return inc
+
+    def set_incident(self, incident_id: int, **values: Any) -> None:
+        with self.session() as s:
+            s.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+
+    # --- audit chain -----------------------------------------------------------------
+
+    def audit(
+        self,
+        incident_id: int | None,
+        clause: str,
+        kind: str,
+        summary: str,
+        *,
+        event_key: str,
+        actor: str = "システム",
+        on_behalf_of: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditRecord:
+        """Append one record unless `event_key` is already in the chain; returns the record."""
+        with self.session() as s:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            s.execute(
+                insert(ChainHead)
+                .values(municipality_code=self.municipality, seq=0, last_hash=chain.GENESIS)
+                .on_conflict_do_nothing()
+            )
+            head = s.execute(
+                select(ChainHead)
+                .where(ChainHead.municipality_code == self.municipality)
+                .with_for_update()
+            ).scalar_one()
+            existing = s.execute(
+                select(AuditRecord).where(
+                    AuditRecord.municipality_code == self.municipality,
+                    AuditRecord.event_key == event_key,
+                )
+            ).scalar_one_or_none()
+            if existing:
+                return existing
+            record = AuditRecord(
+                municipality_code=self.municipality,
+                seq=head.seq + 1,
+                event_key=event_key,
+                incident_id=incident_id,
+                clause=clause,
+                kind=kind,
+                actor=actor,
+                on_behalf_of=on_behalf_of,
+                summary=summary,
+                details=details or {},
+                recorded_at=utcnow().replace(microsecond=0),
+                prev_hash=head.last_hash,
+                hash="",
+            )
+            record.hash = chain.record_hash(chain.record_fields(record), head.last_hash)
+            s.add(record)
+            head.seq, head.last_hash = record.seq, record.hash
+            return record
+
+    def audit_records(self, incident_id: int | None = None) -> list[AuditRecord]:
+        with self.session() as s:
+            q = select(AuditRecord).where(AuditRecord.municipality_code == self.municipality)
+            if incident_id is not None:
+                q = q.where(AuditRecord.incident_id == incident_id)
+            return list(s.execute(q.order_by(AuditRecord.seq)).scalars())
+
+    def verify_chain(self) -> chain.ChainReport:
+        records = self.audit_records()
+        report = chain.verify(records)
+        if not report.ok:
+            return report
+        with self.session() as s:
+            head = s.get(ChainHead, self.municipality)
+        last_seq, last_hash = (records[-1].seq, records[-1].hash) if records else (0, chain.GENESIS)
+        if head is not None and (head.seq, head.last_hash) != (last_seq, last_hash):
+            return chain.ChainReport(
+                len(records), last_seq + 1, f"通番 {last_seq + 1} 以降の記録が削除されています"
+            )
+        return report
+
+    # --- answers and completed steps ---------------------------------------------------
+
+    def answer(self, incident_id: int, ask_key: str) -> Answer | None:
+        with self.session() as s:
+            return s.execute(
+                select(Answer).where(Answer.incident_id == incident_id, Answer.ask_key == ask_key)
+            ).scalar_one_or_none()
+
+    def record_answer(self, answer: Answer) -> Answer:
+        try:
+            with self.session() as s:
+                s.add(answer)
+            return answer
+        except IntegrityError:
+            found = self.answer(answer.incident_id, answer.ask_key)
+            assert found is not None
+            return found
+
+    def step_result(self, incident_id: int, step_key: str) -> dict[str, Any] | None:
+        with self.session() as s:
+            row = s.execute(
+                select(StepDone).where(
+                    StepDone.incident_id == incident_id, StepDone.step_key == step_key
+                )
+            ).scalar_one_or_none()
+            return None if row is None else row.result
+
+    def record_step(self, incident_id: int, step_key: str, result: dict[str, Any]) -> None:
+        try:
+            with self.session() as s:
+                s.add(
+                    StepDone(
+                        incident_id=incident_id, step_key=step_key, result=result, done_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            pass  # a replay finished the same step first; the first result stands
+
+    # --- outbox ------------------------------------------------------------------------
+
+    def notice(self, key: str) -> Notice | None:
+        with self.session() as s:
+            return s.execute(
+                select(Notice).where(
+                    Notice.municipality_code == self.municipality, Notice.key == key
+                )
+            ).scalar_one_or_none()
+
+    def enqueue(self, notice: Notice) -> Notice:
+        """Write the notice as pending unless its key is already in the outbox."""
+        found = self.notice(notice.key)
+        if found:
+            return found
+        try:
+            with self.session() as s:
+                s.add(notice)
+            return notice
+        except IntegrityError:
+            found = self.notice(notice.key)
+            assert found is not None
+            return found
+
+    def update_notice(self, notice_id: int, **values: Any) -> None:
+        with self.session() as s:
+            s.execute(update(Notice).where(Notice.id == notice_id).values(**values))
+
+    def notices(self, incident_id: int | None = None, status: str | None = None) -> list[Notice]:
+        with self.session() as s:
+            q = select(Notice).where(Notice.municipality_code == self.municipality)
+            if incident_id is not None:
+                q = q.where(Notice.incident_id == incident_id)
+            if status is not None:
+                q = q.where(Notice.status == status)
+            return list(s.execute(q.order_by(Notice.id)).scalars())
