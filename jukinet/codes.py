@@ -1,8 +1,8 @@
 """Approval codes: salted scrypt hashes, constant-time checks; a code is never stored in clear.
 
-    >>> h = hash_code("4721")
-    >>> verify_code("4721", h), verify_code("0000", h)
-    (True, False)
+>>> h = hash_code("4721")
+>>> verify_code("4721", h), verify_code("0000", h)
+(True, False)
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Where things live: environment variables with project-local defaults.
 
-    JUKINET_HOME          var/ under the project (store, archive, mailbox, Prefect data)
-    JUKINET_CONFIG_DIR    deployments/config
-    JUKINET_STORE_URL     sqlite:///$JUKINET_HOME/store.sqlite3
-    JUKINET_TEMPLATES_DIR templates/
+JUKINET_HOME          var/ under the project (store, archive, mailbox, Prefect data)
+JUKINET_CONFIG_DIR    deployments/config
+JUKINET_STORE_URL     sqlite:///$JUKINET_HOME/store.sqlite3
+JUKINET_TEMPLATES_DIR templates/
 """
 
 from __future__ import annotations

@@ -84,7 +84,9 @@ def _describe(model: type[BaseModel], data: Any, loc: tuple[int | str, ...]) -> 
     node = data
     for item in loc:
         if isinstance(item, int):
-            parts.append(f"{item + 1}件目{_entry_name(node[item] if _indexable(node, item) else None)}")
+            parts.append(
+                f"{item + 1}件目{_entry_name(node[item] if _indexable(node, item) else None)}"
+            )
             node = node[item] if _indexable(node, item) else None
             continue
         field = current_model.model_fields.get(item) if current_model else None

@@ -112,7 +112,9 @@ class Roster(Strict):
         labels = [p.label for p in self.people]
         dup = sorted({i for i in labels if labels.count(i) > 1})
         if dup:
-            raise ValueError(f"氏名と所属の組が重複しています（フォームで区別できません）: {dup[0]}")
+            raise ValueError(
+                f"氏名と所属の組が重複しています（フォームで区別できません）: {dup[0]}"
+            )
         missing = [r for r in REQUIRED_ROLES if r not in self.roles]
         if missing:
             names = "、".join(f"{r.value}（{r.title}）" for r in missing)

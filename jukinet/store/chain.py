@@ -1,6 +1,6 @@
 """The audit chain: each record holds the SHA-256 of its content and of the record before.
 
-    >>> record_hash(fields, prev_hash="0" * 64)   # hex digest
+>>> record_hash(fields, prev_hash="0" * 64)   # hex digest
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def verify(records: list[AuditRecord]) -> ChainReport:
     prev = GENESIS
     for expected_seq, r in enumerate(records, start=1):
         if r.seq != expected_seq:
-            return ChainReport(len(records), expected_seq, f"通番 {expected_seq} の記録がありません")
+            return ChainReport(
+                len(records), expected_seq, f"通番 {expected_seq} の記録がありません"
+            )
         if r.prev_hash != prev:
             return ChainReport(len(records), r.seq, f"通番 {r.seq} の前記録ハッシュが一致しません")
         if record_hash(record_fields(r), prev) != r.hash:

@@ -1,0 +1,131 @@
+"""第1章 総則 — 緊急時対応: the discoverer's report, the classification, then chapter 2 or 3.
+
+Approval contract: the classification (C1.2) is confirmed by 住基ネット担当者 or a deputy with an
+approval code. Chapter 2 runs as its own deployment (a subflow cannot suspend, DESIGN.md §3),
+started once per incident by an idempotency key; in tests it runs in-process.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from prefect import flow, get_client
+from prefect.deployments import run_deployment
+from prefect.logging import get_run_logger
+from pydantic import Field
+
+from flows.failure import equipment_failure
+from flows.human import ask
+from flows.runtime import (
+    current_flow_run_id,
+    in_deployment,
+    publish_journal,
+    run_step,
+    runtime,
+    step_task,
+)
+from jukinet.forms.chapter1 import Classification, DiscoveryReport
+from jukinet.plan import EMERGENCY_CLASS_TEXT, EmergencyClass, Role
+from tasks.chapter1 import (
+    fix_classification,
+    hand_over_unauthorized,
+    register_incident,
+    report_discovery,
+)
+
+CHAPTER2_DEPLOYMENT = "第2章 機器障害/機器障害"
+
+
+class Mode(StrEnum):
+    REAL = "本番（実際の緊急時）"
+    DRILL = "訓練"
+
+
+class UnautomatedChapter(Exception):
+    """Chapter 3 is handled by hand until it is automated."""
+
+
+def _rename_run(number: str, report: DiscoveryReport, drill: bool) -> None:
+    tags = [number, "第1章", *(["訓練"] if drill else [])]
+    name = f"{number} 第1章 緊急時対応 {report.discovered_on.isoformat()}"
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(current_flow_run_id(), name=name, tags=tags)  # type: ignore[arg-type]
+
+
+@step_task("第2章 機器障害の開始 (C1.2.FAILURE)")
+def start_chapter2(number: str, drill: bool) -> str:
+    """Start the chapter-2 deployment once for this incident; returns its flow run id."""
+    store = runtime().store
+    code = runtime().config.town.municipality.code
+    run = run_deployment(
+        CHAPTER2_DEPLOYMENT,
+        parameters={"incident_number": number},
+        as_subflow=False,
+        timeout=0,
+        tags=[number, "第2章", *(["訓練"] if drill else [])],
+        idempotency_key=f"{code}|{number}|chapter2",
+    )
+    store.audit(
+        store.incident(number).id,
+        "C1.2.FAILURE",
+        "第2章開始",
+        "第2章 機器障害の手順を開始しました",
+        event_key=f"{number}|chapter2-started",
+        details={"flow_run_id": str(run.id)},  # type: ignore[union-attr]
+    )
+    return str(run.id)  # type: ignore[union-attr]
+
+
+@flow(name="第1章 緊急時対応", flow_run_name="緊急時対応 {report.discovered_on}", log_prints=False)
+def emergency_response(
+    report: Annotated[
+        DiscoveryReport,
+        Field(json_schema_extra={"title": "発見報告", "description": DiscoveryReport.__doc__}),
+    ],
+    mode: Annotated[Mode, Field(json_schema_extra={"title": "実施区分"})],
+) -> str:
+    """Declare an emergency (C1.1), confirm its class (C1.2) and run its chapter."""
+    drill = mode is Mode.DRILL
+    number = register_incident(report, drill, current_flow_run_id())
+    incident = runtime().store.incident(number)
+    _rename_run(number, report, drill)
+    ui = runtime().config.town.ui_url.rstrip("/")
+    run_step(
+        incident,
+        "C1.1.report",
+        report_discovery,
+        number,
+        report,
+        f"{ui}/runs/flow-run/{current_flow_run_id()}",
+    )
+
+    answer = ask(
+        incident,
+        "C1.2",
+        "C1.2",
+        Role.OPERATOR,
+        Classification,
+        question="発見報告の内容を確認し、緊急時の区分（障害・不正行為）を確定してください。",
+        why="計画書 第1章2: 障害 — "
+        + EMERGENCY_CLASS_TEXT[EmergencyClass.FAILURE]
+        + "。不正行為 — "
+        + EMERGENCY_CLASS_TEXT[EmergencyClass.UNAUTHORIZED]
+        + "。",
+    )
+    cls = EmergencyClass(
+        run_step(incident, "C1.2.fix", fix_classification, number, answer.value, answer.answerer)
+    )
+    if cls is EmergencyClass.UNAUTHORIZED:
+        run_step(incident, "C1.2.ch3", hand_over_unauthorized, number)
+        publish_journal(incident)
+        raise UnautomatedChapter(
+            f"事案 {number} は不正行為に区分されました。第3章の手順はまだ自動化されていないため、"
+            "計画書第3章に従い手作業で対応してください（経過記録に記録済み）。"
+        )
+    if in_deployment():
+        started = run_step(incident, "C1.2.ch2", start_chapter2, number, drill)
+        get_run_logger().info("第2章 機器障害を開始しました（フロー実行 %s）", started)
+    else:
+        equipment_failure(number)  # tests: in-process, where pauses block instead of suspending
+    return number

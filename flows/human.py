@@ -1,0 +1,229 @@
+"""The one place that asks a human.
+
+Contract (DESIGN.md §3): `ask` shows a Japanese form whose header says what is asked, why, under
+which clause and what happened so far; it suspends when the run belongs to a deployment (pauses in
+tests); it accepts the answer only from a holder of `role` or a registered deputy with the right
+approval code, and from nothing that fails `checks`. A refused answer is recorded and the same
+question is asked again under the next key (`C2.S4#2`), so a replay after resume reaches the same
+point and records nothing twice. The approval code is overwritten in Prefect's copy of the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from prefect import pause_flow_run, suspend_flow_run
+from prefect.input import RunInput
+from prefect.input.actions import create_flow_run_input, delete_flow_run_input
+from prefect.input.run_input import keyset_from_paused_state
+from prefect.logging import get_run_logger
+from prefect.states import Paused, Suspended
+from pydantic import BaseModel, SecretStr
+
+from flows.runtime import current_flow_run_id, in_deployment, publish_journal, runtime
+from jukinet.codes import verify_code
+from jukinet.forms.common import (
+    ANSWERER_FIELD,
+    CODE_FIELD,
+    REDACTED,
+    Form,
+    personal_data_problems,
+    public_payload,
+    with_answerer,
+)
+from jukinet.plan import Role, clause_title
+from jukinet.store.models import Answer, Incident, utcnow
+from jukinet.wareki import to_wareki_datetime
+
+F = TypeVar("F", bound=Form)
+
+PAUSE_TIMEOUT_SECONDS = 30 * 24 * 3600  # pauses only happen outside deployments (tests)
+POLL_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class Answered(Generic[F]):
+    value: F
+    answerer: str  # "大滝 健二（住民課長）"
+    capacity: str  # "担当者" or "代理者（第1順位）"
+
+
+def summarize(answer: BaseModel, limit: int = 80) -> str:
+    """`障害の種類: ハードウェアの障害; 原因: 電源ユニット故障` for records (the code never)."""
+    parts = []
+    for name, field in type(answer).model_fields.items():
+        if name in (ANSWERER_FIELD, CODE_FIELD):
+            continue
+        value = getattr(answer, name)
+        if isinstance(value, BaseModel):
+            continue
+        if isinstance(value, list):
+            text = "、".join(str(v.value if isinstance(v, Enum) else v) for v in value) or "なし"
+        elif isinstance(value, Enum):
+            text = str(value.value)
+        elif isinstance(value, bool):
+            text = "はい" if value else "いいえ"
+        else:
+            text = str(value)
+        text = text if len(text) <= limit else text[:limit] + "…"
+        parts.append(f"{field.title or name}: {text}")
+    return "; ".join(parts)
+
+
+def _header(
+    incident: Incident, clause: str, role: Role, question: str, why: str, refusals: list[str]
+) -> str:
+    roster = runtime().config.roster
+    holders = "、".join(p.name for p in roster.holders(role))
+    deputies = "、".join(p.name for p in roster.deputies(role))
+    drill = "【訓練】" if incident.drill else ""
+    recent = runtime().store.audit_records(incident.id)[-5:]
+    lines = [
+        f"### {drill}{clause_title(clause)}（{clause}）",
+        f"**事案 {incident.number}**　{incident.summary}",
+        "",
+        f"**お尋ねすること**: {question}",
+        "",
+        f"**根拠**: {why}",
+        "",
+        f"**回答できる人**: {role.title}（{holders}）"
+        + (f"、代理者（{deputies}）" if deputies else ""),
+        "",
+        "時刻はすべて日本時間で入力してください。本人確認情報（住民の氏名・住所・住民票コード・個人番号等）は記入しないでください。",
+    ]
+    if recent:
+        lines += ["", "**これまでの経過（直近）**", ""]
+        lines += [f"- {to_wareki_datetime(r.recorded_at)} {r.kind}: {r.summary}" for r in recent]
+    if refusals:
+        lines += ["", f"> **前回の回答は受け付けられませんでした**: {refusals[-1]}"]
+    return "\n".join(lines)
+
+
+def pause_key(clause: str, step: str, attempt: int) -> str:
+    """Prefect's key for one ask: `c2-s4--c2-s4-r1-2--1` (clause, step, attempt; lowercase, dashes)."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+    return f"{slug(clause)}--{slug(step)}--{attempt}"
+
+
+def _wait(model: type[Form], header: str, key: str) -> Form:
+    form = RunInput.subclass_from_base_model_type(model).with_initial_data(description=header)
+    if in_deployment():
+        return suspend_flow_run(wait_for_input=form, key=key, timeout=None)  # type: ignore[no-any-return]
+    return pause_flow_run(  # type: ignore[no-any-return]
+        wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT_SECONDS, poll_interval=POLL_SECONDS
+    )
+
+
+def _redact_code(key: str, raw: Form) -> None:
+    """Replace the approval code in Prefect's stored copy of the answer."""
+    state = Suspended(pause_key=key) if in_deployment() else Paused(pause_key=key)
+    response_key = keyset_from_paused_state(state)["response"]
+    data = raw.model_dump(mode="json")
+    data[CODE_FIELD] = REDACTED
+    flow_run_id = current_flow_run_id()
+    delete_flow_run_input(key=response_key, flow_run_id=flow_run_id)  # type: ignore[arg-type]
+    create_flow_run_input(key=response_key, value=data, flow_run_id=flow_run_id)  # type: ignore[arg-type]
+
+
+def _judge(
+    incident: Incident,
+    clause: str,
+    role: Role,
+    raw: Form,
+    ask_key: str,
+    checks: Callable[[Any], list[str]] | None,
+) -> Answer:
+    roster = runtime().config.roster
+    label = str(getattr(raw, ANSWERER_FIELD).value)
+    person = roster.by_label(label)
+    code: SecretStr = getattr(raw, CODE_FIELD)
+    problems: list[str] = []
+    capacity = roster.may_answer(role, person) if person else None
+    if person is None or capacity is None:
+        problems.append(f"{label} は{role.title}の担当者・代理者として登録されていません")
+    elif not person.code_hash or not verify_code(code.get_secret_value(), person.code_hash):
+        problems.append(f"{label} の承認コードが正しくありません")
+    else:
+        problems += personal_data_problems(raw)
+        problems += checks(raw) if checks else []
+    accepted = not problems
+    payload = public_payload(raw) if accepted else {}
+    answer = runtime().store.record_answer(
+        Answer(
+            incident_id=incident.id,
+            ask_key=ask_key,
+            clause=clause,
+            accepted=accepted,
+            reason="。".join(problems) or None,
+            answerer=label,
+            capacity=capacity,
+            payload=payload,
+            recorded_at=utcnow(),
+        )
+    )
+    holders = "、".join(p.name for p in roster.holders(role))
+    on_behalf = f"{role.title} {holders} に代わり" if capacity and capacity != "担当者" else None
+    store = runtime().store
+    if answer.accepted:
+        store.audit(
+            incident.id,
+            clause,
+            "回答",
+            summarize(raw),
+            event_key=f"{incident.number}|answer|{ask_key}",
+            actor=f"{label} {capacity}",
+            on_behalf_of=on_behalf,
+            details={"ask_key": ask_key, "answer": payload},
+        )
+    else:
+        store.audit(
+            incident.id,
+            clause,
+            "回答拒否",
+            f"回答を受け付けませんでした: {answer.reason}",
+            event_key=f"{incident.number}|refused|{ask_key}",
+            actor=label,
+            details={"ask_key": ask_key},
+        )
+        get_run_logger().warning("回答を受け付けませんでした（%s）: %s", ask_key, answer.reason)
+    return answer
+
+
+def ask(
+    incident: Incident,
+    step: str,
+    clause: str,
+    role: Role,
+    form: type[F],
+    *,
+    question: str,
+    why: str,
+    checks: Callable[[Any], list[str]] | None = None,
+) -> Answered[F]:
+    """Ask `role` the question of `clause` until an acceptable answer arrives."""
+    store = runtime().store
+    people = [p.label for p in runtime().config.roster.people]
+    refusals: list[str] = []
+    attempt = 1
+    while True:
+        ask_key = f"{step}#{attempt}"
+        answer = store.answer(incident.id, ask_key)
+        if answer is None:
+            model = with_answerer(form, people)
+            key = pause_key(clause, step, attempt)
+            raw = _wait(model, _header(incident, clause, role, question, why, refusals), key)
+            answer = _judge(incident, clause, role, raw, ask_key, checks)
+            _redact_code(key, raw)
+            publish_journal(incident)
+        if answer.accepted:
+            values = {k: v for k, v in answer.payload.items() if k != ANSWERER_FIELD}
+            return Answered(form.model_validate(values), answer.answerer, answer.capacity or "")
+        refusals.append(answer.reason or "")
+        attempt += 1

@@ -1,0 +1,101 @@
+"""What every flow and task of a run shares: validated configuration, the store, the outbox,
+and the two primitives that make a replay after resume cheap and side-effect free:
+
+    run_step(incident, "C2.S1.2", report_to_officer, number, ident)   # a task, once per incident
+    publish_journal(incident)                                          # 経過記録 artifact, updated
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.tasks import Task
+
+from jukinet.config.loader import Config, load_config
+from jukinet.journal import render_journal
+from jukinet.notices.outbox import Outbox
+from jukinet.notices.render import make_environment
+from jukinet.settings import Settings, load_settings
+from jukinet.store.db import make_engine
+from jukinet.store.models import Incident
+from jukinet.store.store import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    config: Config
+    store: Store
+    outbox: Outbox
+
+
+@functools.cache
+def runtime() -> Runtime:
+    """Loaded once per process; invalid configuration stops the run here with a Japanese error."""
+    settings = load_settings()
+    config = load_config(settings.config_dir)
+    store = Store(make_engine(settings.store_url), config.town.municipality.code)
+    outbox = Outbox(store, config, make_environment(settings.templates_dir), settings.archive_dir)
+    return Runtime(settings, config, store, outbox)
+
+
+def in_deployment() -> bool:
+    ctx = FlowRunContext.get()
+    return bool(ctx and ctx.flow_run and ctx.flow_run.deployment_id)
+
+
+def current_flow_run_id() -> str:
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None:
+        raise RuntimeError("not inside a flow run")
+    return str(ctx.flow_run.id)
+
+
+def run_step(
+    incident: Incident, step_key: str, task: Task[P, R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Run `task` once for this incident; a replay returns the recorded result without a task run."""
+    store = runtime().store
+    done = store.step_result(incident.id, step_key)
+    if done is not None:
+        return done["value"]  # type: ignore[no-any-return]
+    value = task(*args, **kwargs)
+    store.record_step(incident.id, step_key, {"value": value})
+    publish_journal(incident)
+    return value
+
+
+def journal_key(incident: Incident) -> str:
+    seq = incident.number.rsplit("-", 1)[-1]
+    return f"keika-{incident.municipality_code}-{incident.fiscal_year}-{seq}"
+
+
+def publish_journal(incident: Incident) -> None:
+    """Publish the 経過記録 as a new version of the incident's Markdown artifact."""
+    if FlowRunContext.get() is None:
+        return
+    store = runtime().store
+    current = store.incident(incident.number)
+    markdown = render_journal(current, store.audit_records(current.id), store.notices(current.id))
+    create_markdown_artifact(
+        markdown=markdown, key=journal_key(current), description=f"経過記録 {current.number}"
+    )
+
+
+def step_task(name: str, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A plan step as a Prefect task: Japanese name, no Prefect caching (run_step replays)."""
+    from prefect import task
+
+    def wrap(fn: Callable[P, R]) -> Task[P, R]:
+        return task(name=name, cache_policy=NO_CACHE, persist_result=False, **options)(fn)
+
+    return wrap

@@ -1,0 +1,463 @@
+"""`make up`: the developer stack in one command, supervised until Ctrl-C.
+
+    python -m jukinet.devstack
+
+Order: check the configuration (exit 2 if invalid, nothing started) → mailbox → `prefect server
+start` → wait for /api/health → work pool `jukinet` → `prefect deploy --all` → process worker.
+Every child runs in its own process group with its output in $JUKINET_HOME/logs/
+(mailbox.log, server.log, deploy.log, worker.log).
+
+Ctrl-C / SIGTERM: stop exactly what was started (worker first; SIGTERM, SIGKILL after 10 s),
+including processes those children started in other groups (flow runs); exit 0.
+A child that dies on its own: name it and its log, stop the rest, exit 1.
+
+Overrides, e.g. for a second stack on one machine (tests):
+    JUKINET_PREFECT_PORT   Prefect server port (4200)
+    JUKINET_SMTP_PORT      mailbox port (town.yaml smtp.port); passed on to the children
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from jukinet.config.loader import ConfigError, load_config
+from jukinet.settings import PROJECT_ROOT, Settings, load_settings
+
+HOST = "127.0.0.1"
+DEFAULT_PREFECT_PORT = 4200
+WORK_POOL = "jukinet"
+HEALTH_TIMEOUT = 90.0
+WORKER_READY_TIMEOUT = 60.0
+STOP_GRACE = 10.0
+TICK = 0.5
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM arrived."""
+
+
+class Failed(Exception):
+    """The stack cannot run; the message is for the user (Japanese)."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    prefect: int
+    smtp: int
+
+
+def _port_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise Failed(f"{name} はポート番号（1〜65535 の整数）で指定してください: {value!r}")
+    return int(value)
+
+
+def resolve_ports(smtp_default: int) -> Ports:
+    return Ports(
+        prefect=_port_from_env("JUKINET_PREFECT_PORT", DEFAULT_PREFECT_PORT),
+        smtp=_port_from_env("JUKINET_SMTP_PORT", smtp_default),
+    )
+
+
+def stack_env(settings: Settings, ports: Ports) -> dict[str, str]:
+    """The environment every child gets: this one plus the stack's Prefect settings."""
+    prefect_home = settings.home / "prefect"
+    api_url = f"http://{HOST}:{ports.prefect}/api"
+    env = dict(os.environ)
+    env.update(
+        {
+            "PREFECT_HOME": str(prefect_home),
+            "PREFECT_API_URL": api_url,
+            "PREFECT_SERVER_API_HOST": HOST,
+            "PREFECT_SERVER_API_PORT": str(ports.prefect),
+            "PREFECT_UI_API_URL": api_url,
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+            "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
+            "JUKINET_HOME": str(settings.home),
+            "JUKINET_CONFIG_DIR": str(settings.config_dir),
+            "JUKINET_SMTP_PORT": str(ports.smtp),
+        }
+    )
+    return env
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def prefect_command() -> str:
+    beside = Path(sys.executable).parent / "prefect"
+    found = str(beside) if beside.exists() else shutil.which("prefect")
+    if found is None:
+        raise Failed("prefect コマンドが見つかりません。make venv を実行してください。")
+    return found
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    pid: int
+    ppid: int
+    pgrp: int
+    state: str
+    start: int  # clock ticks after boot; tells a reused pid apart
+
+
+def process_table() -> dict[int, ProcInfo]:
+    """Every process visible in /proc (Linux)."""
+    table: dict[int, ProcInfo] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        pid = int(entry.name)
+        table[pid] = ProcInfo(
+            pid=pid,
+            ppid=int(fields[1]),
+            pgrp=int(fields[2]),
+            state=fields[0].decode(),
+            start=int(fields[19]),
+        )
+    return table
+
+
+def _alive(info: ProcInfo | None) -> bool:
+    return info is not None and info.state not in ("Z", "X")
+
+
+@dataclass
+class Child:
+    name: str
+    log: Path
+    process: subprocess.Popen[bytes]
+    one_shot: bool
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Supervisor:
+    """Starts children in their own process groups and stops exactly those (and their offspring)."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, log_dir: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.log_dir = log_dir
+        self.children: list[Child] = []
+        self.stop_requested = threading.Event()
+        self._owned: dict[int, int] = {}  # pid -> start time of every process our children started
+
+    def spawn(self, name: str, args: list[str], log_name: str, one_shot: bool = False) -> Child:
+        log = self.log_dir / log_name
+        with log.open("ab") as out:
+            out.write(f"$ {' '.join(args)}\n".encode())
+            out.flush()
+            process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
+        child = Child(name=name, log=log, process=process, one_shot=one_shot)
+        self.children.append(child)
+        return child
+
+    def run_once(self, name: str, args: list[str], log_name: str) -> Child:
+        """Run a command to completion while watching the others; the returned child has exited."""
+        child = self.spawn(name, args, log_name, one_shot=True)
+        self.wait_until(lambda: child.process.poll() is not None, timeout=None)
+        return child
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float | None) -> bool:
+        """True once `condition` holds, False after `timeout` s; raises Stopped / Failed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.check()
+            if condition():
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self.stop_requested.wait(TICK)
+
+    def check(self) -> None:
+        if self.stop_requested.is_set():
+            raise Stopped
+        self._remember_offspring()
+        for child in self.children:
+            code = child.process.poll()
+            if code is not None and not child.one_shot:
+                raise Failed(
+                    f"{child.name}が予期せず終了しました（終了コード {code}）。"
+                    f"ログ: {child.log}\n--- ログの末尾 ---\n{child.tail()}"
+                )
+
+    def _remember_offspring(self) -> None:
+        """Note every process started by a running child, in its group or not (flow runs)."""
+        table = process_table()
+        running = {c.process.pid for c in self.children if c.process.poll() is None}
+        for pid in [pid for pid, start in self._owned.items() if not _same(table, pid, start)]:
+            del self._owned[pid]
+        for info in table.values():
+            if info.pgrp in running and info.pid not in running and _alive(info):
+                self._owned[info.pid] = info.start
+        by_parent: dict[int, list[ProcInfo]] = {}
+        for info in table.values():
+            by_parent.setdefault(info.ppid, []).append(info)
+        pending = [*running, *self._owned]
+        while pending:
+            for info in by_parent.get(pending.pop(), []):
+                if info.pid not in self._owned and _alive(info):
+                    self._owned[info.pid] = info.start
+                    pending.append(info.pid)
+
+    def shutdown(self) -> None:
+        """Stop the running children, newest first, then whatever they started that still runs."""
+        self._remember_offspring()
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                self._stop_group(child)
+        leftovers = list(self._owned)
+        self._signal_owned(leftovers, signal.SIGTERM)
+        if not _wait(lambda: self._none_alive(leftovers), STOP_GRACE):
+            self._signal_owned(leftovers, signal.SIGKILL)
+            _wait(lambda: self._none_alive(leftovers), 5.0)
+
+    def _stop_group(self, child: Child) -> None:
+        pgid = child.process.pid
+
+        def gone() -> bool:
+            if child.process.poll() is None:
+                return False
+            return not any(i.pgrp == pgid and _alive(i) for i in process_table().values())
+
+        _killpg(pgid, signal.SIGTERM)
+        if not _wait(gone, STOP_GRACE):
+            _killpg(pgid, signal.SIGKILL)
+            _wait(gone, 5.0)
+
+    def _signal_owned(self, pids: list[int], sig: signal.Signals) -> None:
+        table = process_table()
+        for pid in pids:
+            if _same(table, pid, self._owned[pid]):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+
+    def _none_alive(self, pids: list[int]) -> bool:
+        table = process_table()
+        return not any(_same(table, pid, self._owned[pid]) for pid in pids)
+
+
+def _same(table: dict[int, ProcInfo], pid: int, start: int) -> bool:
+    """The process `pid` that started at `start` is still alive (not a zombie, not a reused pid)."""
+    info = table.get(pid)
+    return info is not None and info.start == start and _alive(info)
+
+
+def _killpg(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+# --- the stack ---------------------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=2.0)
+    except httpx.HTTPError:
+        return None
+
+
+def _healthy(api_url: str) -> bool:
+    response = _get(f"{api_url}/health")
+    return response is not None and response.status_code == 200
+
+
+def _work_pool_status(api_url: str) -> str | None:
+    """The pool's status (e.g. READY once a worker polls it), None if it does not exist."""
+    response = _get(f"{api_url}/work_pools/{WORK_POOL}")
+    if response is None or response.status_code != 200:
+        return None
+    return str(response.json().get("status") or "")
+
+
+def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -> None:
+    """Start everything, then supervise until Stopped or Failed is raised."""
+    api_url = f"http://{HOST}:{ports.prefect}/api"
+    mailbox_dir = settings.mailbox_dir
+
+    smtp = str(ports.smtp)
+    say(f"メールボックスを起動しています（smtp://{HOST}:{ports.smtp}）…")
+    sup.spawn(
+        "メールボックス",
+        [sys.executable, "-m", "jukinet.mailbox", "--dir", str(mailbox_dir), "--port", smtp],
+        "mailbox.log",
+    )
+
+    say("Prefect サーバーを起動しています…")
+    server = sup.spawn(
+        "Prefect サーバー",
+        [prefect, "server", "start", "--host", HOST, "--port", str(ports.prefect)],
+        "server.log",
+    )
+    if not sup.wait_until(lambda: _healthy(api_url), HEALTH_TIMEOUT):
+        raise Failed(
+            f"Prefect サーバーが {HEALTH_TIMEOUT:.0f} 秒以内に応答しませんでした"
+            f"（{api_url}/health）。ログを確認してください: {server.log}"
+        )
+
+    if _work_pool_status(api_url) is None:
+        say(f"ワークプール {WORK_POOL} を作成しています…")
+        created = sup.run_once(
+            "ワークプールの作成",
+            [prefect, "work-pool", "create", WORK_POOL, "--type", "process"],
+            "deploy.log",
+        )
+        if _work_pool_status(api_url) is None:
+            raise Failed(
+                f"ワークプール {WORK_POOL} を作成できませんでした"
+                f"（終了コード {created.process.returncode}）。ログ: {created.log}"
+            )
+
+    if (PROJECT_ROOT / "prefect.yaml").exists():
+        say("フローをデプロイしています（prefect deploy --all）…")
+        deploy = sup.run_once("デプロイ", [prefect, "--no-prompt", "deploy", "--all"], "deploy.log")
+        if deploy.process.returncode != 0:
+            raise Failed(
+                f"デプロイに失敗しました（終了コード {deploy.process.returncode}）。"
+                f"ログ: {deploy.log}\n--- ログの末尾 ---\n{deploy.tail()}"
+            )
+    else:
+        say(f"警告: {PROJECT_ROOT / 'prefect.yaml'} がないため、デプロイを省略します。")
+
+    say("ワーカーを起動しています…")
+    worker = sup.spawn(
+        "ワーカー",
+        [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+        "worker.log",
+    )
+    if not sup.wait_until(lambda: _work_pool_status(api_url) == "READY", WORKER_READY_TIMEOUT):
+        say(f"警告: ワーカーの準備がまだ確認できません。ログ: {worker.log}")
+
+    say(
+        "\n開発環境を起動しました。\n"
+        f"  Prefect UI:     http://{HOST}:{ports.prefect}\n"
+        f"  メールボックス: {mailbox_dir}（smtp://{HOST}:{ports.smtp}）\n"
+        f"  ログ:           {sup.log_dir}\n"
+        "Ctrl-C で停止します"
+    )
+    sup.wait_until(lambda: False, timeout=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m jukinet.devstack",
+        description="開発環境（メールボックス、Prefect サーバー、ワーカー）を起動します。",
+    ).parse_args(argv)
+
+    settings = load_settings()
+    try:
+        config = load_config(settings.config_dir)
+        ports = resolve_ports(config.town.smtp.port)
+        prefect = prefect_command()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 2
+    except Failed as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 2
+    busy = [port for port in (ports.prefect, ports.smtp) if not port_is_free(port)]
+    if busy:
+        print(
+            f"ポート {', '.join(map(str, busy))} は既に使われています。"
+            "別の make up が動いていないか確認してください"
+            "（JUKINET_PREFECT_PORT / JUKINET_SMTP_PORT で変更できます）。",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+
+    log_dir = settings.home / "logs"
+    for directory in (log_dir, settings.mailbox_dir, settings.home / "prefect" / "storage"):
+        directory.mkdir(parents=True, exist_ok=True)
+    for name in ("mailbox.log", "server.log", "deploy.log", "worker.log"):
+        (log_dir / name).write_bytes(b"")
+
+    sup = Supervisor(stack_env(settings, ports), PROJECT_ROOT, log_dir)
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        sup.stop_requested.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 0
+    try:
+        run_stack(sup, settings, ports, prefect)
+    except Stopped:
+        say("\n停止しています…")
+    except Failed as exc:
+        print(f"\nエラー: {exc}", file=sys.stderr, flush=True)
+        say("ほかのプロセスを停止しています…")
+        code = 1
+    finally:
+        sup.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say("停止しました。")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

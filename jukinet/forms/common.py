@@ -1,0 +1,72 @@
+"""Pieces shared by the forms: Japan-time entry, the answerer's identity, checks the schema cannot express."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, create_model
+
+from jukinet.wareki import JST
+
+HHMM = r"^([01]?\d|2[0-3]):[0-5]\d$"
+TIME_HINT = "日本時間・24時間表記（例 10:30）"
+
+
+def jst_datetime(day: date, hhmm: str) -> datetime:
+    """`jst_datetime(date(2026, 11, 27), "10:30")` → 2026-11-27 10:30+09:00."""
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=JST)
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+ANSWERER_FIELD = "answerer"
+CODE_FIELD = "approval_code"
+REDACTED = "********"
+
+
+def with_answerer(form: type[Form], people: list[str]) -> type[Form]:
+    """The form plus 回答者 (a choice of the roster's people) and 承認コード (never shown back)."""
+    answerer = StrEnum("回答者", {f"p{i}": label for i, label in enumerate(people)})  # type: ignore[misc]
+    fields: dict[str, Any] = {
+        ANSWERER_FIELD: (
+            answerer,
+            Field(title="回答者", description="この回答をする職員（代理の場合は代理者ご本人）"),
+        ),
+        CODE_FIELD: (
+            SecretStr,
+            Field(title="承認コード", description="回答者ご本人の承認コード（記録されません）"),
+        ),
+    }
+    model: type[Form] = create_model(form.__name__, __base__=form, **fields)
+    model.__doc__ = form.__doc__
+    return model
+
+
+# 住民票コード is 11 digits, 個人番号 12: a run of 11+ digits in free text is refused.
+_ID_DIGITS = re.compile(r"[0-9０-９]{11,}")
+
+
+def personal_data_problems(answer: BaseModel) -> list[str]:
+    """Free-text fields that look as if they carry 住民票コード or 個人番号; names the fields."""
+    problems = []
+    for name, field in type(answer).model_fields.items():
+        value = getattr(answer, name)
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and _ID_DIGITS.search(t) for t in texts):
+            problems.append(
+                f"「{field.title or name}」に住民票コード・個人番号と思われる11桁以上の数字が"
+                "含まれています。本人確認情報は記入しないでください"
+            )
+    return problems
+
+
+def public_payload(answer: BaseModel) -> dict[str, Any]:
+    """The answer as JSON for records: the approval code is dropped."""
+    data = answer.model_dump(mode="json", exclude={CODE_FIELD})
+    return {k: v for k, v in data.items() if k != CODE_FIELD}

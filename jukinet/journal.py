@@ -1,0 +1,56 @@
+"""経過記録: the incident's story as Markdown, built from the audit chain and the outbox."""
+
+from __future__ import annotations
+
+from jukinet.plan import clause_title
+from jukinet.store.models import AuditRecord, Incident, Notice
+from jukinet.wareki import to_wareki_datetime
+
+STATUS = {"sent": "送付済", "pending": "未送付", "failed": "未送付（送付失敗）"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "｜").replace("\n", " ")
+
+
+def render_journal(incident: Incident, records: list[AuditRecord], notices: list[Notice]) -> str:
+    drill = "【訓練】" if incident.drill else ""
+    lines = [
+        f"# {drill}経過記録 {incident.number}",
+        "",
+        f"- 概要: {_cell(incident.summary)}",
+        f"- 区分: {incident.emergency_class or '確認中'}　状態: {incident.state}",
+        f"- 受付: {to_wareki_datetime(incident.opened_at)}",
+    ]
+    if incident.closed_at:
+        lines.append(f"- 終結: {to_wareki_datetime(incident.closed_at)}")
+    undelivered = [n for n in notices if n.status != "sent"]
+    if undelivered:
+        lines += [
+            "",
+            f"> **未送付の通知が {len(undelivered)} 件あります。** 送付状況を確認してください。",
+        ]
+    lines += ["", "## 経過", "", "| 日時 | 条項 | 事項 | 実施者 | 内容 |", "|---|---|---|---|---|"]
+    for r in records:
+        actor = r.actor + (f"（{r.on_behalf_of}）" if r.on_behalf_of else "")
+        lines.append(
+            f"| {to_wareki_datetime(r.recorded_at)} | {r.clause} {clause_title(r.clause)} "
+            f"| {r.kind} | {_cell(actor)} | {_cell(r.summary)} |"
+        )
+    lines += [
+        "",
+        "## 通知",
+        "",
+        "| 文書番号 | 件名 | 宛先 | 条項 | 状況 |",
+        "|---|---|---|---|---|",
+    ]
+    for n in notices:
+        status = STATUS.get(n.status, n.status)
+        if n.status == "sent" and n.sent_at:
+            status += f" {to_wareki_datetime(n.sent_at)}"
+        if n.status != "sent" and n.last_error:
+            status += f"（試行 {n.attempts} 回）"
+        lines.append(
+            f"| {n.doc_number} | {_cell(n.subject)} | {_cell(n.recipient)} | {n.clause} | {status} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,48 @@
+"""Who a notice is addressed to: a post in the roster or a body of the 緊急時連絡網 (C2.1).
+
+In a drill the addressee line stays as it would be, but the mail goes to the drill recipients only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jukinet.config.loader import Config
+from jukinet.plan import Body, Role
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str  # stable part of the notice key, e.g. "R-CHIEF:ryozen" or "shiga:0"
+    name: str  # shown in records: "滋賀県（総合企画部 市町振興課）"
+    addressee: str  # the letter's recipient line
+    addresses: tuple[str, ...]
+
+
+def for_role(config: Config, role: Role) -> list[Recipient]:
+    """The holders of a role (deputies are reminded by the escalation flow, not copied here)."""
+    return [
+        Recipient(
+            id=f"{role.value}:{p.id}",
+            name=f"{role.title} {p.name}",
+            addressee=f"{role.title} {p.department} {p.name} 様",
+            addresses=(p.email,),
+        )
+        for p in config.roster.holders(role)
+    ]
+
+
+def for_body(config: Config, body: Body) -> list[Recipient]:
+    return [
+        Recipient(
+            id=f"{body.value}:{i}",
+            name=f"{body.title}（{c.organization} {c.department}）",
+            addressee=f"{c.organization} {c.department} {c.person} 様",
+            addresses=(c.email,),
+        )
+        for i, c in enumerate(config.contacts.bodies[body])
+    ]
+
+
+def drill_addresses(config: Config) -> tuple[str, ...]:
+    return tuple(r.email for r in config.drill.recipients)

@@ -1,0 +1,92 @@
+"""第1章 総則: the steps of declaring an emergency (C1.1, C1.2)."""
+
+from __future__ import annotations
+
+from prefect.logging import get_run_logger
+
+from flows.runtime import runtime, step_task
+from jukinet.forms.chapter1 import Classification, DiscoveryReport, PresumedClass
+from jukinet.notices import recipients
+from jukinet.plan import EMERGENCY_CLASS_CLAUSE, Role
+from tasks.notify import notify
+
+
+@step_task("事案の受付 (C1.1)")
+def register_incident(report: DiscoveryReport, drill: bool, origin_key: str) -> str:
+    """Open the incident (numbered per fiscal year) from the discoverer's report; returns its number."""
+    store = runtime().store
+    summary = f"{report.place}: {report.observed}"
+    incident = store.open_incident(
+        origin_key=origin_key,
+        drill=drill,
+        declared_class=report.presumed.value,
+        summary=summary[:200],
+        declaration=report.model_dump(mode="json"),
+    )
+    store.audit(
+        incident.id,
+        "C1.1",
+        "受付",
+        f"{'【訓練】' if drill else ''}発見報告を受け付けました（報告者 {report.reporter}、"
+        f"見立て {report.presumed.value}）",
+        event_key=f"{incident.number}|opened",
+        actor=report.reporter,
+        details={"declaration": report.model_dump(mode="json")},
+    )
+    get_run_logger().info("事案 %s を受け付けました", incident.number)
+    return incident.number
+
+
+@step_task("発見報告の通知 (C2.S1.1・C3.S1.1)")
+def report_discovery(incident_number: str, report: DiscoveryReport, run_url: str) -> None:
+    """The discoverer's report reaches 住基ネット担当者 at once, and セキュリティ責任者 when it may be
+    an unauthorized act (C3.S1.1)."""
+    rt = runtime()
+    incident = rt.store.incident(incident_number)
+    to = recipients.for_role(rt.config, Role.OPERATOR)
+    if report.presumed is not PresumedClass.FAILURE:
+        to += recipients.for_role(rt.config, Role.SEC_OFFICER)
+    notify(
+        incident,
+        "C2.S1.1",
+        "discovery_report",
+        to,
+        f"{rt.config.town.municipality.name} 緊急時対応システム（報告者 {report.reporter}）",
+        {"declaration": report, "discovered": report.discovered, "run_url": run_url},
+    )
+
+
+@step_task("緊急時の区分の確定 (C1.2)")
+def fix_classification(incident_number: str, answer: Classification, answerer: str) -> str:
+    store = runtime().store
+    incident = store.incident(incident_number)
+    cls = answer.emergency_class
+    store.set_incident(incident.id, emergency_class=cls.value, state="対応中")
+    store.audit(
+        incident.id,
+        EMERGENCY_CLASS_CLAUSE[cls],
+        "区分確定",
+        f"緊急時の区分を「{cls.value}」と確定しました（理由: {answer.reason}）",
+        event_key=f"{incident.number}|classified",
+        actor=answerer,
+    )
+    return cls.value
+
+
+@step_task("第3章 不正行為への引継ぎ (C1.2.UNAUTHORIZED)")
+def hand_over_unauthorized(incident_number: str) -> None:
+    """Chapter 3 is not automated yet: say so in the record and fail loudly, never silently."""
+    store = runtime().store
+    incident = store.incident(incident_number)
+    message = (
+        "不正行為（第3章）の手順はこのシステムではまだ自動化されていません。"
+        "計画書第3章に従い、直ちにセキュリティ責任者の指示で対応してください。"
+    )
+    store.set_incident(incident.id, state="第3章（手作業で対応）")
+    store.audit(
+        incident.id,
+        "C1.2.UNAUTHORIZED",
+        "引継ぎ",
+        message,
+        event_key=f"{incident.number}|chapter3-manual",
+    )

@@ -1,0 +1,121 @@
+"""Notices as tasks: each recipient's notice is its own task run, retried with backoff.
+
+A notice that stays undelivered after its retries is recorded (送付失敗) and left in the outbox
+for the final check of the chapter; the response to the emergency goes on meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from flows.runtime import runtime
+from jukinet.notices.documents import DOCUMENTS
+from jukinet.notices.outbox import DeliveryError, NoticeRequest, deliver, prepare
+from jukinet.notices.recipients import Recipient
+from jukinet.store.models import Incident, Notice
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in text.split("\n") if set(m) == {"`"}), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def notice_markdown(notice: Notice) -> str:
+    fence = _fence(notice.body)
+    return (
+        f"### {notice.subject}\n\n"
+        f"| 文書番号 | 宛先 | 送付先 | 条項 |\n|---|---|---|---|\n"
+        f"| {notice.doc_number} | {notice.recipient} | {notice.address} | {notice.clause} |\n\n"
+        f"{fence}text\n{notice.body}\n{fence}\n"
+    )
+
+
+def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
+    """Deliver a pending notice, then record it in the audit chain and as an artifact."""
+    sent = deliver(runtime().outbox, notice)
+    runtime().store.audit(
+        incident.id,
+        sent.clause,
+        "通知",
+        f"{sent.subject}（{sent.doc_number}）を {sent.recipient} へ送付",
+        event_key=f"{incident.number}|sent|{sent.key}",
+        details={"notice_key": sent.key, "address": sent.address},
+    )
+    create_markdown_artifact(markdown=notice_markdown(sent), description=f"通知 {sent.subject}")
+    return sent
+
+
+@task(
+    name="通知の送付",
+    task_run_name="通知 {document_id} → {recipient.name}",
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def send_notice(
+    incident_number: str,
+    clause: str,
+    document_id: str,
+    recipient: Recipient,
+    sender: str,
+    data: dict[str, Any],
+    key_suffix: str = "",
+) -> int:
+    """Prepare (render, number, archive) once, then deliver; returns the outbox id."""
+    rt = runtime()
+    incident = rt.store.incident(incident_number)
+    req = NoticeRequest(clause, DOCUMENTS[document_id], recipient, sender, data, key_suffix)
+    notice = prepare(rt.outbox, incident, req)
+    if notice.status == "sent":
+        return notice.id
+    sent = deliver_and_record(incident, notice)
+    return sent.id
+
+
+def notify(
+    incident: Incident,
+    clause: str,
+    document_id: str,
+    recipients: list[Recipient],
+    sender: str,
+    data: dict[str, Any],
+    key_suffix: str = "",
+) -> None:
+    """Send one document to each recipient; an undelivered one is recorded, not raised."""
+    delivery = runtime().config.town.delivery
+    sender_task = send_notice.with_options(
+        retries=delivery.retries, retry_delay_seconds=delivery.retry_delays_seconds
+    )
+    for recipient in recipients:
+        state = sender_task(
+            incident.number,
+            clause,
+            document_id,
+            recipient,
+            sender,
+            data,
+            key_suffix,
+            return_state=True,
+        )
+        if state.is_completed():
+            continue
+        try:
+            state.result()
+        except DeliveryError as exc:
+            error = str(exc)
+        except Exception as exc:  # rendering or store problem: the run must fail loudly
+            raise exc
+        else:
+            error = "不明な理由"
+        runtime().store.audit(
+            incident.id,
+            clause,
+            "送付失敗",
+            f"{DOCUMENTS[document_id].subject} を {recipient.name} へ送付できませんでした: {error}",
+            event_key=f"{incident.number}|undelivered|{clause}|{document_id}|{recipient.id}{key_suffix}",
+        )
+        get_run_logger().error("通知を送付できませんでした: %s", error)

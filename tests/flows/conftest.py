@@ -1,0 +1,130 @@
+"""A session-scoped Prefect test server, the product's runtime pointed at temporary folders,
+and a driver that answers paused steps through the API as the UI would."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterName,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.runtime import runtime
+from jukinet.mailbox import Mailbox
+from tests.conftest import CODES, copy_config
+
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture(scope="session")
+def product(
+    prefect_server: None, mailbox: Mailbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("home")
+    config = copy_config(home / "config", mailbox.port)
+    saved = {k: os.environ.get(k) for k in ("JUKINET_HOME", "JUKINET_CONFIG_DIR", "JUKINET_STORE_URL")}
+    os.environ["JUKINET_HOME"] = str(home)
+    os.environ["JUKINET_CONFIG_DIR"] = str(config)
+    os.environ.pop("JUKINET_STORE_URL", None)
+    runtime.cache_clear()
+    yield home
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    runtime.cache_clear()
+
+
+@dataclass
+class Run:
+    """A flow started in a background thread (pauses block it, as in production they suspend)."""
+
+    thread: threading.Thread
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def join(self, timeout: float = TIMEOUT) -> Any:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "flow did not finish"
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        return self.outcome.get("value")
+
+
+def start(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Run:
+    ctx = contextvars.copy_context()
+    run = Run(threading.Thread(target=lambda: None, daemon=True))
+
+    def target() -> None:
+        try:
+            run.outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # reported to the test by join()
+            run.outcome["error"] = exc
+
+    run.thread = threading.Thread(target=lambda: ctx.run(target), daemon=True)
+    run.thread.start()
+    return run
+
+
+class Driver:
+    """Answers paused human steps the way the UI does: `resume_flow_run(run_input=...)`."""
+
+    def __init__(self) -> None:
+        self.name_filter: str | None = None
+        self.started = time.time()
+
+    def paused(self, key: str, timeout: float = TIMEOUT) -> FlowRun:
+        deadline = time.monotonic() + timeout
+        with get_client(sync_client=True) as client:
+            while time.monotonic() < deadline:
+                runs = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(
+                        state=FlowRunFilterState(
+                            type=FlowRunFilterStateType(any_=[StateType.PAUSED])
+                        ),
+                        name=FlowRunFilterName(like_=self.name_filter)
+                        if self.name_filter
+                        else None,
+                    )
+                )
+                step, attempt = key.split("#")
+                suffix = "--" + re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-") + f"--{attempt}"
+                for r in runs:
+                    if r.state and (r.state.state_details.pause_key or "").endswith(suffix):
+                        return r
+                time.sleep(0.2)
+        raise AssertionError(f"no run paused at {key}")
+
+    def answer(self, key: str, answerer: str, **values: Any) -> FlowRun:
+        run = self.paused(key)
+        payload = {"answerer": answerer, "approval_code": values.pop("code", CODES.get(answerer)), **values}
+        with get_client(sync_client=True) as client:
+            result = client.resume_flow_run(run.id, run_input=payload)
+            assert result.status.value == "ACCEPT", result.details
+        return run
+
+
+@pytest.fixture
+def driver(product: Path) -> Driver:
+    return Driver()
