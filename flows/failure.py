@@ -28,7 +28,6 @@ from jukinet.forms.chapter2 import (
     OfficerReport,
     PreventionPlan,
     RepairReport,
-    RepairStatus,
     ResumptionApproval,
     prevention_problems,
 )

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from prefect import pause_flow_run, suspend_flow_run
+from prefect.client.schemas.objects import State
 from prefect.input import RunInput
 from prefect.input.actions import create_flow_run_input, delete_flow_run_input
 from prefect.input.run_input import keyset_from_paused_state
@@ -90,7 +91,7 @@ def _header(
         "",
         f"**根拠**: {why}",
         "",
-        f"**回答できる人**: {role.title}（{holders}）"
+        f"**回答できる人**: {role.label}（{holders}）"
         + (f"、代理者（{deputies}）" if deputies else ""),
         "",
         "時刻はすべて日本時間で入力してください。本人確認情報（住民の氏名・住所・住民票コード・個人番号等）は記入しないでください。",
@@ -115,15 +116,18 @@ def pause_key(clause: str, step: str, attempt: int) -> str:
 def _wait(model: type[Form], header: str, key: str) -> Form:
     form = RunInput.subclass_from_base_model_type(model).with_initial_data(description=header)
     if in_deployment():
-        return suspend_flow_run(wait_for_input=form, key=key, timeout=None)  # type: ignore[no-any-return]
-    return pause_flow_run(  # type: ignore[no-any-return]
-        wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT_SECONDS, poll_interval=POLL_SECONDS
-    )
+        answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
+    else:
+        answer = pause_flow_run(
+            wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT_SECONDS, poll_interval=POLL_SECONDS
+        )
+    assert isinstance(answer, model)
+    return answer
 
 
 def _redact_code(key: str, raw: Form) -> None:
     """Replace the approval code in Prefect's stored copy of the answer."""
-    state = Suspended(pause_key=key) if in_deployment() else Paused(pause_key=key)
+    state: State[Any] = Suspended(pause_key=key) if in_deployment() else Paused(pause_key=key)
     response_key = keyset_from_paused_state(state)["response"]
     data = raw.model_dump(mode="json")
     data[CODE_FIELD] = REDACTED
@@ -147,7 +151,7 @@ def _judge(
     problems: list[str] = []
     capacity = roster.may_answer(role, person) if person else None
     if person is None or capacity is None:
-        problems.append(f"{label} は{role.title}の担当者・代理者として登録されていません")
+        problems.append(f"{label} は{role.label}の担当者・代理者として登録されていません")
     elif not person.code_hash or not verify_code(code.get_secret_value(), person.code_hash):
         problems.append(f"{label} の承認コードが正しくありません")
     else:
@@ -169,7 +173,7 @@ def _judge(
         )
     )
     holders = "、".join(p.name for p in roster.holders(role))
-    on_behalf = f"{role.title} {holders} に代わり" if capacity and capacity != "担当者" else None
+    on_behalf = f"{role.label} {holders} に代わり" if capacity and capacity != "担当者" else None
     store = runtime().store
     if answer.accepted:
         store.audit(

@@ -67,7 +67,7 @@ def run_step(
     store = runtime().store
     done = store.step_result(incident.id, step_key)
     if done is not None:
-        return done["value"]  # type: ignore[no-any-return]
+        return done["value"]
     value = task(*args, **kwargs)
     store.record_step(incident.id, step_key, {"value": value})
     publish_journal(incident)

@@ -23,7 +23,7 @@ class Role(StrEnum):
     MEETING = "B-MEETING"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return ROLE_TITLES[self]
 
 
@@ -50,7 +50,7 @@ class Body(StrEnum):
     PLANNING = "kikaku"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return BODY_TITLES[self]
 
 

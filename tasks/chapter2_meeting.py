@@ -109,7 +109,7 @@ def carry_out_decisions(
         "result": result,
         "ident": ident,
         "discovered": discovered_at(incident),
-        "ordered_by": f"{Role.CHIEF.title} {answerer}",
+        "ordered_by": f"{Role.CHIEF.label} {answerer}",
     }
     if result.d1_measure is not SystemMeasure.NONE:
         notify(

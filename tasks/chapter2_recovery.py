@@ -177,8 +177,8 @@ def report_prevention(number: str, plan: PreventionPlan, answerer: str) -> None:
     titles = {m.clause: m.title for m in PREVENTION_MEASURES}
     items: list[dict[str, object]] = []
     for field, clause in PREVENTION_FIELDS.items():
-        item: PreventionItem = getattr(plan, field)
-        items.append({"clause": clause, "title": titles[clause], **item.model_dump()})
+        chosen: PreventionItem = getattr(plan, field)
+        items.append({"clause": clause, "title": titles[clause], **chosen.model_dump()})
     items += [{"clause": "C2.3", **o.model_dump()} for o in plan.others]
     for item in items:
         if item["adopt"]:

@@ -77,7 +77,7 @@ def report_to_chief(number: str, ident: FailureIdentification, remarks: str, ans
         {
             "ident": ident,
             "discovered": discovered_at(incident),
-            "via": Role.SYS_ADMIN.title,
+            "via": Role.SYS_ADMIN.label,
             "remarks": remarks,
         },
     )

@@ -18,7 +18,7 @@ def discovered_at(incident: Incident) -> datetime:
 
 def staff_sender(role: Role, answerer: str) -> str:
     """`多賀町 住基ネット担当者 犬上 一郎（住民課）`: the official who acts under the clause."""
-    return f"{runtime().config.town.municipality.name} {role.title} {answerer}"
+    return f"{runtime().config.town.municipality.name} {role.label} {answerer}"
 
 
 def town_sender() -> str:

@@ -117,7 +117,7 @@ class Roster(Strict):
             )
         missing = [r for r in REQUIRED_ROLES if r not in self.roles]
         if missing:
-            names = "、".join(f"{r.value}（{r.title}）" for r in missing)
+            names = "、".join(f"{r.value}（{r.label}）" for r in missing)
             raise ValueError(f"役割の割り当てがありません: {names}")
         known = set(ids)
         by_id = {p.id: p for p in self.people}
@@ -125,12 +125,12 @@ class Roster(Strict):
             for pid in [*assignment.holders, *assignment.deputies]:
                 if pid not in known:
                     raise ValueError(
-                        f"役割 {role.value}（{role.title}）に、職員に登録されていない職員ID "
+                        f"役割 {role.value}（{role.label}）に、職員に登録されていない職員ID "
                         f"「{pid}」が指定されています"
                     )
                 if role in ANSWERING_ROLES and by_id[pid].code_hash is None:
                     raise ValueError(
-                        f"役割 {role.value}（{role.title}）の {by_id[pid].label} に承認コードが"
+                        f"役割 {role.value}（{role.label}）の {by_id[pid].label} に承認コードが"
                         f"設定されていません。`jukinet set-code {pid}` で設定してください"
                     )
         return self
@@ -203,7 +203,7 @@ class Contacts(Strict):
     def _all_bodies(self) -> Contacts:
         missing = [b for b in Body if not self.bodies.get(b)]
         if missing:
-            names = "、".join(f"{b.value}（{b.title}）" for b in missing)
+            names = "、".join(f"{b.value}（{b.label}）" for b in missing)
             raise ValueError(f"緊急時連絡網に連絡先がありません: {names}")
         return self
 

@@ -24,8 +24,8 @@ def for_role(config: Config, role: Role) -> list[Recipient]:
     return [
         Recipient(
             id=f"{role.value}:{p.id}",
-            name=f"{role.title} {p.name}",
-            addressee=f"{role.title} {p.department} {p.name} 様",
+            name=f"{role.label} {p.name}",
+            addressee=f"{role.label} {p.department} {p.name} 様",
             addresses=(p.email,),
         )
         for p in config.roster.holders(role)
@@ -36,7 +36,7 @@ def for_body(config: Config, body: Body) -> list[Recipient]:
     return [
         Recipient(
             id=f"{body.value}:{i}",
-            name=f"{body.title}（{c.organization} {c.department}）",
+            name=f"{body.label}（{c.organization} {c.department}）",
             addressee=f"{c.organization} {c.department} {c.person} 様",
             addresses=(c.email,),
         )

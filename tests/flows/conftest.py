@@ -43,7 +43,9 @@ def product(
 ) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     config = copy_config(home / "config", mailbox.port)
-    saved = {k: os.environ.get(k) for k in ("JUKINET_HOME", "JUKINET_CONFIG_DIR", "JUKINET_STORE_URL")}
+    saved = {
+        k: os.environ.get(k) for k in ("JUKINET_HOME", "JUKINET_CONFIG_DIR", "JUKINET_STORE_URL")
+    }
     os.environ["JUKINET_HOME"] = str(home)
     os.environ["JUKINET_CONFIG_DIR"] = str(config)
     os.environ.pop("JUKINET_STORE_URL", None)
@@ -118,7 +120,11 @@ class Driver:
 
     def answer(self, key: str, answerer: str, **values: Any) -> FlowRun:
         run = self.paused(key)
-        payload = {"answerer": answerer, "approval_code": values.pop("code", CODES.get(answerer)), **values}
+        payload = {
+            "answerer": answerer,
+            "approval_code": values.pop("code", CODES.get(answerer)),
+            **values,
+        }
         with get_client(sync_client=True) as client:
             result = client.resume_flow_run(run.id, run_input=payload)
             assert result.status.value == "ACCEPT", result.details

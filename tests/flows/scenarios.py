@@ -50,8 +50,9 @@ JUDGEMENT_LONG: dict[str, Any] = {
 CONVENING: dict[str, Any] = {"meeting_on": "2026-11-27", "meeting_at": "14:00", "place": "庁議室"}
 
 
-def meeting(d1: str = "停止・切り離しは行わない", d8: str = "統括責任者の承認により再開する",
-            **extra: Any) -> dict[str, Any]:
+def meeting(
+    d1: str = "停止・切り離しは行わない", d8: str = "統括責任者の承認により再開する", **extra: Any
+) -> dict[str, Any]:
     return {
         "measures_approval": "承認する",
         "d1_measure": d1,
@@ -67,10 +68,18 @@ def meeting(d1: str = "停止・切り離しは行わない", d8: str = "統括�
     }
 
 
-REPAIR_IN_PROGRESS = {"status": "作業中（経過を報告する）", "reported_on": "2026-11-27",
-                      "reported_at": "13:00", "work": "交換部品を手配中"}
-REPAIRED = {"status": "復旧した", "reported_on": "2026-11-27", "reported_at": "16:45",
-            "work": "電源ユニットを交換し、起動を確認"}
+REPAIR_IN_PROGRESS = {
+    "status": "作業中（経過を報告する）",
+    "reported_on": "2026-11-27",
+    "reported_at": "13:00",
+    "work": "交換部品を手配中",
+}
+REPAIRED = {
+    "status": "復旧した",
+    "reported_on": "2026-11-27",
+    "reported_at": "16:45",
+    "work": "電源ユニットを交換し、起動を確認",
+}
 CONSISTENT = {"result": "整合性を確認した（不整合なし）", "method": "件数照合と差分確認"}
 INCONSISTENT = {"result": "不整合が残っている", "method": "件数照合"}
 RESUME = {"decision": "運用の再開を承認する"}

@@ -30,6 +30,29 @@ pytestmark = pytest.mark.integration
 
 READY_LINE = "Ctrl-C で停止します"
 
+SLEEPY_FLOW = """
+import time
+
+from prefect import flow
+
+
+@flow
+def sleepy() -> None:
+    time.sleep(600)
+"""
+
+DEPLOY_AND_RUN = """
+import sys
+
+from prefect import flow
+from prefect.deployments import run_deployment
+
+flow.from_source(source=sys.argv[1], entrypoint="sleepy.py:sleepy").deploy(
+    name="sleepy", work_pool_name="jukinet", print_next_steps=False, ignore_warnings=True
+)
+run_deployment("sleepy/sleepy", timeout=0)
+"""
+
 
 @dataclass
 class Stack:
@@ -147,7 +170,23 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_ctrl_c_stops_everything_it_started(stack: Stack) -> None:
+def start_flow_run(stack: Stack, tmp_path: Path) -> None:
+    """Deploy a flow that sleeps and start a run: the worker puts it in a session of its own."""
+    source = tmp_path / "flows"
+    source.mkdir()
+    (source / "sleepy.py").write_text(SLEEPY_FLOW, encoding="utf-8")
+    env = dict(os.environ)
+    env.update(PREFECT_API_URL=stack.api_url, PREFECT_HOME=str(stack.home / "prefect"))
+    subprocess.run(
+        [sys.executable, "-c", DEPLOY_AND_RUN, str(source)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> None:
     stack.wait_ready()
 
     assert httpx.get(f"{stack.api_url}/health", timeout=5).status_code == 200
@@ -169,10 +208,18 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack) -> None:
         smtp.send_message(msg)
     assert Mailbox(stack.home / "mailbox").messages()[0]["Subject"] == "動作確認"
 
+    start_flow_run(stack, tmp_path)
+    deadline = time.monotonic() + 90
+    while not any(
+        "prefect.engine" in command_line(pid) for pid in processes_mentioning(str(stack.home))
+    ):
+        assert time.monotonic() < deadline, "ワーカーがフロー実行を始めません"
+        time.sleep(0.5)
+
     children = processes_mentioning(str(stack.home))
     commands = [command_line(pid) for pid in children]
     assert stack.process.pid in children
-    for part in ("jukinet.mailbox", "server start", "worker start"):
+    for part in ("jukinet.mailbox", "server start", "worker start", "prefect.engine"):
         assert any(part in c for c in commands), f"{part} が起動していません: {commands}"
     for name in ("mailbox.log", "server.log", "worker.log", "deploy.log"):
         assert (stack.home / "logs" / name).exists()
