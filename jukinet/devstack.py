@@ -256,7 +256,7 @@ class Supervisor:
         for child in reversed(self.children):
             if child.process.poll() is None:
                 self._stop_group(child)
-        leftovers = list(self._owned)
+        leftovers: list[int] = []
         self._signal_owned(leftovers, signal.SIGTERM)
         if not _wait(lambda: self._none_alive(leftovers), STOP_GRACE):
             self._signal_owned(leftovers, signal.SIGKILL)
