@@ -256,7 +256,7 @@ class Supervisor:
         for child in reversed(self.children):
             if child.process.poll() is None:
                 self._stop_group(child)
-        leftovers: list[int] = []
+        leftovers = list(self._owned)
         self._signal_owned(leftovers, signal.SIGTERM)
         if not _wait(lambda: self._none_alive(leftovers), STOP_GRACE):
             self._signal_owned(leftovers, signal.SIGKILL)
@@ -316,7 +316,7 @@ def say(text: str) -> None:
 
 def _get(url: str) -> httpx.Response | None:
     try:
-        return httpx.get(url, timeout=2.0)
+        return httpx.get(url, timeout=2.0, trust_env=False)
     except httpx.HTTPError:
         return None
 

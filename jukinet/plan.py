@@ -64,7 +64,7 @@ BODY_TITLES: dict[Body, str] = {
 
 
 class EmergencyClass(StrEnum):
-    """緊急時の区分 (C1.2)."""
+    """緊急時の区分（C1.2）"""
 
     FAILURE = "障害"
     UNAUTHORIZED = "不正行為"
@@ -90,7 +90,7 @@ EMERGENCY_CLASS_TEXT = {
 
 
 class FailureType(StrEnum):
-    """障害の種類 (C2.S1.1)."""
+    """障害の種類（C2.S1.1）"""
 
     HARDWARE = "ハードウェアの障害"
     SOFTWARE = "ソフトウェアの障害"
@@ -145,7 +145,7 @@ MEETING_ITEMS_CH2: tuple[DecisionItem, ...] = (
 
 
 class SystemMeasure(StrEnum):
-    """機器等への対応 (C2.S3.D1); also the system-stop forms of C3.S2.2."""
+    """機器等への対応（C2.S3.D1・C3.S2.2 のシステムの停止）"""
 
     NONE = "停止・切り離しは行わない"
     FULL_STOP = "システムの完全停止"

@@ -6,15 +6,30 @@ the file, the entry and the field.
 
 from __future__ import annotations
 
+import difflib
+import types
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from jukinet.config.models import Contacts, Drill, Roster, Town
+from jukinet.config.models import (
+    EMAIL,
+    HHMM,
+    MUNICIPALITY_CODE,
+    PERSON_ID,
+    PHONE,
+    URL,
+    Contacts,
+    CrossCheckError,
+    Drill,
+    Roster,
+    Town,
+)
 
 FILES: dict[str, type[BaseModel]] = {
     "town.yaml": Town,
@@ -32,17 +47,30 @@ _MESSAGES = {
     "string_type": "文字列で指定してください",
     "int_parsing": "整数で指定してください",
     "int_type": "整数で指定してください",
+    "int_from_float": "整数で指定してください",
     "float_parsing": "数値で指定してください",
+    "float_type": "数値で指定してください",
     "bool_parsing": "true または false で指定してください",
     "bool_type": "true または false で指定してください",
     "list_type": "一覧（リスト）で指定してください",
     "dict_type": "項目の組（マッピング）で指定してください",
     "model_type": "項目の組（マッピング）で指定してください",
+    "model_attributes_type": "項目の組（マッピング）で指定してください",
     "too_short": "件数が足りません（1件以上必要です）",
     "enum": "使用できない値です",
     "greater_than_equal": "値が小さすぎます",
     "less_than_equal": "値が大きすぎます",
     "greater_than": "値が小さすぎます",
+}
+
+# What a value matching each pattern looks like, for "形式が正しくありません".
+_PATTERN_HINTS = {
+    EMAIL: "メールアドレスの形式で指定します。例: juki@town.taga.example",
+    HHMM: "24時間表記の HH:MM で指定します。例: 08:30",
+    PHONE: "数字とハイフンで指定します。例: 0749-00-0000",
+    MUNICIPALITY_CODE: "検査数字を含む6桁の数字で指定します。例: 254436",
+    PERSON_ID: "英小文字で始まる英小文字・数字・_・- の2〜32文字で指定します。例: inukami",
+    URL: "http:// または https:// で始まるアドレスで指定します",
 }
 
 
@@ -63,12 +91,6 @@ class Config:
     drill: Drill
 
 
-def _read_yaml(path: Path) -> Any:
-    yaml = YAML(typ="safe", pure=True)
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh)
-
-
 def _entry_name(data: Any) -> str:
     if isinstance(data, dict):
         for key in ("id", "name", "organization"):
@@ -77,74 +99,169 @@ def _entry_name(data: Any) -> str:
     return ""
 
 
-def _describe(model: type[BaseModel], data: Any, loc: tuple[int | str, ...]) -> str:
-    """Turn a pydantic location into `people の 2 件目（op2）の「メールアドレス」(email)`."""
+def _unwrap(annotation: Any) -> list[Any]:
+    """The alternatives of `X | None` / `Optional[X]`, or `[annotation]`."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return [a for a in get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    for a in _unwrap(annotation):
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            return a
+    return None
+
+
+def _container(annotation: Any, origin: type) -> tuple[Any, ...] | None:
+    for a in _unwrap(annotation):
+        if get_origin(a) is origin:
+            return get_args(a)
+    return None
+
+
+def _key_label(key_type: Any, key: str) -> str:
+    if isinstance(key_type, type) and issubclass(key_type, Enum):
+        try:
+            label = getattr(key_type(key), "label", None)
+        except ValueError:
+            return ""
+        return f"（{label}）" if isinstance(label, str) else ""
+    return ""
+
+
+def _walk(
+    model: type[BaseModel], data: Any, loc: tuple[int | str, ...]
+) -> tuple[str, type[BaseModel] | None]:
+    """`「職員」(people) の 2件目（taga）`, and the model found at that place (if any)."""
     parts: list[str] = []
-    current_model: type[BaseModel] | None = model
+    annotation: Any = model
     node = data
     for item in loc:
+        if item == "[key]":  # pydantic's mark for an invalid mapping key
+            continue
+        current = _model_of(annotation)
         if isinstance(item, int):
             parts.append(
                 f"{item + 1}件目{_entry_name(node[item] if _indexable(node, item) else None)}"
             )
+            args = _container(annotation, list)
+            annotation = args[0] if args else None
             node = node[item] if _indexable(node, item) else None
-            continue
-        field = current_model.model_fields.get(item) if current_model else None
-        title = field.title if field and field.title else None
-        parts.append(f"「{title}」({item})" if title else f"「{item}」")
-        node = node.get(item) if isinstance(node, dict) else None
-        current_model = _inner_model(field.annotation) if field else None
-    return " の ".join(parts) if parts else "ファイル全体"
+        elif current is not None and item in current.model_fields:
+            field = current.model_fields[item]
+            parts.append(f"「{field.title}」({item})" if field.title else f"「{item}」")
+            annotation = field.annotation
+            node = node.get(item) if isinstance(node, dict) else None
+        else:
+            args = _container(annotation, dict)
+            key_type, annotation = args if args else (None, None)
+            parts.append(f"「{item}」{_key_label(key_type, str(item))}")
+            node = node.get(item) if isinstance(node, dict) else None
+    return (" の ".join(parts) if parts else "ファイル全体"), _model_of(annotation)
+
+
+def _describe(model: type[BaseModel], data: Any, loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location into `「職員」(people) の 2件目（taga） の 「メールアドレス」(email)`."""
+    return _walk(model, data, loc)[0]
 
 
 def _indexable(node: Any, index: int) -> bool:
     return isinstance(node, list) and 0 <= index < len(node)
 
 
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found:
-            return found
-    return None
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(error: Any) -> str:
-    if error["type"] == "value_error":
+def _message(error: Any, parent: type[BaseModel] | None = None) -> str:
+    """One Japanese sentence for a pydantic error; `parent` is the model holding the field."""
+    kind = error["type"]
+    if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
-    base = _MESSAGES.get(error["type"], error["msg"])
-    if error["type"] == "enum":
-        allowed = error.get("ctx", {}).get("expected", "")
-        return f"{base}（使用できる値: {allowed}）"
+    base = _MESSAGES.get(kind, error["msg"])
+    ctx = error.get("ctx", {})
+    if kind == "enum":
+        return f"{base}（使用できる値: {ctx.get('expected', '')}）"
+    if kind == "string_pattern_mismatch":
+        hint = _PATTERN_HINTS.get(ctx.get("pattern", ""))
+        given = f"「{_shown(error.get('input'))}」は" if isinstance(error.get("input"), str) else ""
+        return f"{given}{base}" + (f"（{hint}）" if hint else "")
+    if kind == "extra_forbidden" and parent is not None and error["loc"]:
+        close = difflib.get_close_matches(str(error["loc"][-1]), list(parent.model_fields), n=1)
+        if close:
+            return f"定義されていない項目です（「{close[0]}」の綴り誤りではありませんか）"
+    if kind == "greater_than_equal":
+        return f"{base}（{ctx['ge']} 以上にしてください）"
+    if kind == "less_than_equal":
+        return f"{base}（{ctx['le']} 以下にしてください）"
+    if kind == "greater_than":
+        return f"{base}（{ctx['gt']} より大きくしてください）"
     return base
+
+
+def _problems(name: str, model: type[BaseModel], data: Any, exc: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, CrossCheckError):
+            for inner, message in cause.problems:
+                problems.append(f"{name}: {_describe(model, data, loc + inner)}: {message}")
+            continue
+        parent = _walk(model, data, loc[:-1])[1] if loc else None
+        problems.append(f"{name}: {_describe(model, data, loc)}: {_message(err, parent)}")
+    return problems
+
+
+def _read(path: Path) -> tuple[Any, str | None]:
+    """The YAML document, or a problem line (without the file name)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, f"ファイルを読めません（{exc.strerror or exc}）"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, (
+            f"{line}行目に UTF-8 ではない文字があります（Shift_JIS などで保存されていませんか）。"
+            "UTF-8 で保存してください"
+        )
+    try:
+        return YAML(typ="safe", pure=True).load(text), None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
+        where = f"{mark.line + 1}行目: " if mark is not None else ""
+        began = (
+            f"、{context.line + 1}行目からの記述"
+            if context is not None and mark is not None and context.line != mark.line
+            else ""
+        )
+        reason = getattr(exc, "problem", None) or exc
+        return None, f"{where}YAML として読めません（{reason}{began}）"
 
 
 def validate_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
     name = path.name
     if not path.exists():
         return None, [f"{name}: ファイルがありません（{path}）"]
-    try:
-        data = _read_yaml(path)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" {mark.line + 1}行目" if mark is not None else ""
-        return None, [f"{name}:{where} YAML として読めません（{getattr(exc, 'problem', exc)}）"]
-    except UnicodeDecodeError:
-        return None, [f"{name}: UTF-8 で保存してください"]
+    data, problem = _read(path)
+    if problem is not None:
+        return None, [f"{name}: {problem}"]
     if data is None:
         return None, [f"{name}: ファイルが空です"]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            problems.append(f"{name}: {_describe(model, data, tuple(err['loc']))}: {_message(err)}")
-        return None, problems
+        return None, _problems(name, model, data, exc)
 
 
 def load_config(directory: Path) -> Config:
+    if not directory.is_dir():
+        raise ConfigError([f"設定フォルダがありません（{directory}）"])
     problems: list[str] = []
     loaded: dict[str, BaseModel] = {}
     for filename, model in FILES.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jukinet.codes import is_code_hash
 from jukinet.plan import Body, Role
@@ -16,8 +16,31 @@ from jukinet.plan import Body, Role
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 PHONE = r"^[0-9０-９+\-() ]{6,20}$"
+MUNICIPALITY_CODE = r"^\d{6}$"
+PERSON_ID = r"^[a-z][a-z0-9_-]{1,31}$"
+URL = r"^https?://"
 
 Email = Annotated[str, Field(pattern=EMAIL, title="メールアドレス")]
+
+
+Location = tuple[str | int, ...]
+
+
+class CrossCheckError(ValueError):
+    """Problems that involve several entries, each with its place inside the model.
+
+    Raised by the model validators below; the loader turns every `(location, message)` into
+    its own line, so all of them are reported at once.
+    """
+
+    def __init__(self, problems: list[tuple[Location, str]]) -> None:
+        self.problems = problems
+        super().__init__("、".join(message for _, message in problems))
+
+
+def _raise_if(problems: list[tuple[Location, str]]) -> None:
+    if problems:
+        raise CrossCheckError(problems)
 
 
 class Strict(BaseModel):
@@ -28,7 +51,7 @@ class Strict(BaseModel):
 
 
 class Municipality(Strict):
-    code: str = Field(pattern=r"^\d{6}$", title="全国地方公共団体コード")
+    code: str = Field(pattern=MUNICIPALITY_CODE, title="全国地方公共団体コード")
     name: str = Field(min_length=1, title="団体名")
     prefecture: str = Field(min_length=1, title="都道府県名")
 
@@ -61,14 +84,14 @@ class Town(Strict):
     document_prefix: str = Field(min_length=1, max_length=10, title="文書番号の記号")
     smtp: Smtp = Field(title="メール送信")
     delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
-    ui_url: str = Field(pattern=r"^https?://", title="Prefect UI のアドレス")
+    ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
 
 
 # --- roster.yaml -------------------------------------------------------------------------
 
 
 class Person(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$", title="職員ID")
+    id: str = Field(pattern=PERSON_ID, title="職員ID")
     name: str = Field(min_length=1, max_length=40, title="氏名")
     department: str = Field(min_length=1, max_length=40, title="所属")
     email: Email
@@ -80,14 +103,15 @@ class Person(Strict):
         """What forms show: `多賀 一郎（住民課）`."""
         return f"{self.name}（{self.department}）"
 
-    @model_validator(mode="after")
-    def _check_hash(self) -> Person:
-        if self.code_hash is not None and not is_code_hash(self.code_hash):
+    @field_validator("code_hash")
+    @classmethod
+    def _check_hash(cls, value: str | None) -> str | None:
+        if value is not None and not is_code_hash(value):
             raise ValueError(
-                "承認コードのハッシュ（code_hash）の形式が正しくありません。"
-                "`jukinet set-code` で設定し直してください"
+                "形式が正しくありません（承認コードそのものではなく、`jukinet set-code 職員ID` が"
+                "書き込むハッシュを指定します）。`jukinet set-code` で設定し直してください"
             )
-        return self
+        return value
 
 
 class RoleAssignment(Strict):
@@ -105,34 +129,65 @@ class Roster(Strict):
 
     @model_validator(mode="after")
     def _cross_check(self) -> Roster:
-        ids = [p.id for p in self.people]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"職員ID が重複しています: {', '.join(dup)}")
-        labels = [p.label for p in self.people]
-        dup = sorted({i for i in labels if labels.count(i) > 1})
-        if dup:
-            raise ValueError(
-                f"氏名と所属の組が重複しています（フォームで区別できません）: {dup[0]}"
-            )
-        missing = [r for r in REQUIRED_ROLES if r not in self.roles]
-        if missing:
-            names = "、".join(f"{r.value}（{r.label}）" for r in missing)
-            raise ValueError(f"役割の割り当てがありません: {names}")
-        known = set(ids)
+        problems: list[tuple[Location, str]] = []
+        first_by_id: dict[str, int] = {}
+        first_by_label: dict[str, int] = {}
+        for i, p in enumerate(self.people):
+            if p.id in first_by_id:
+                problems.append(
+                    (
+                        ("people", i, "id"),
+                        f"職員ID「{p.id}」が {first_by_id[p.id] + 1}件目と重複しています"
+                        "（職員ID は職員ごとに異なる値にしてください）",
+                    )
+                )
+            else:
+                first_by_id[p.id] = i
+            if p.label in first_by_label:
+                problems.append(
+                    (
+                        ("people", i, "department"),
+                        f"氏名と所属の組「{p.label}」が {first_by_label[p.label] + 1}件目と同じです"
+                        "（フォームで区別できません。所属を書き分けてください）",
+                    )
+                )
+            else:
+                first_by_label[p.label] = i
+        for r in REQUIRED_ROLES:
+            if r not in self.roles:
+                problems.append(
+                    (
+                        ("roles", r.value),
+                        "割り当てがありません（担当者 holders を指定してください）",
+                    )
+                )
         by_id = {p.id: p for p in self.people}
+        needs_code: dict[str, list[str]] = {}
         for role, assignment in self.roles.items():
-            for pid in [*assignment.holders, *assignment.deputies]:
-                if pid not in known:
-                    raise ValueError(
-                        f"役割 {role.value}（{role.label}）に、職員に登録されていない職員ID "
-                        f"「{pid}」が指定されています"
+            for kind in ("holders", "deputies"):
+                for j, pid in enumerate(getattr(assignment, kind)):
+                    if pid not in by_id:
+                        problems.append(
+                            (
+                                ("roles", role.value, kind, j),
+                                f"職員（people）に登録されていない職員ID「{pid}」が指定されています",
+                            )
+                        )
+                    elif role in ANSWERING_ROLES and by_id[pid].code_hash is None:
+                        names = needs_code.setdefault(pid, [])
+                        if role.value not in names:
+                            names.append(role.value)
+        for i, p in enumerate(self.people):
+            if p.id in needs_code and first_by_id.get(p.id) == i:
+                roles = "、".join(f"{r}（{Role(r).label}）" for r in needs_code[p.id])
+                problems.append(
+                    (
+                        ("people", i, "code_hash"),
+                        f"承認コードが設定されていません（回答する役割 {roles} に割り当てられています）。"
+                        f"`jukinet set-code {p.id}` で設定してください",
                     )
-                if role in ANSWERING_ROLES and by_id[pid].code_hash is None:
-                    raise ValueError(
-                        f"役割 {role.value}（{role.label}）の {by_id[pid].label} に承認コードが"
-                        f"設定されていません。`jukinet set-code {pid}` で設定してください"
-                    )
+                )
+        _raise_if(problems)
         return self
 
     def person(self, person_id: str) -> Person:
@@ -174,7 +229,15 @@ class OfficeHours(Strict):
     @model_validator(mode="after")
     def _order(self) -> OfficeHours:
         if self.start >= self.end:
-            raise ValueError(f"執務時間の開始 {self.start} が終了 {self.end} より後です")
+            _raise_if(
+                [
+                    (
+                        ("start",),
+                        f"開始 {self.start} が終了 {self.end} と同じか後になっています"
+                        "（開始は終了より前の時刻にしてください）",
+                    )
+                ]
+            )
         return self
 
     def __str__(self) -> str:
@@ -201,10 +264,13 @@ class Contacts(Strict):
 
     @model_validator(mode="after")
     def _all_bodies(self) -> Contacts:
-        missing = [b for b in Body if not self.bodies.get(b)]
-        if missing:
-            names = "、".join(f"{b.value}（{b.label}）" for b in missing)
-            raise ValueError(f"緊急時連絡網に連絡先がありません: {names}")
+        _raise_if(
+            [
+                (("bodies", b.value), "緊急時連絡網（C2.1）の連絡先がありません（1件以上必要です）")
+                for b in Body
+                if not self.bodies.get(b)
+            ]
+        )
         return self
 
 

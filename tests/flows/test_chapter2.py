@@ -9,7 +9,7 @@ from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, start
+from tests.flows.conftest import Driver, Run, start
 
 
 def _incident_number(driver: Driver) -> str:
@@ -49,3 +49,214 @@ def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: M
     mails = _mails_for(mailbox, number)
     assert len(mails) == len(notices)
     assert store.verify_chain().ok
+
+
+def _documents(number: str) -> list[tuple[str, str, str]]:
+    store = runtime().store
+    return [(n.clause, n.document, n.recipient) for n in store.notices(store.incident(number).id)]
+
+
+def _records(number: str, kind: str | None = None) -> list[tuple[str, str, str]]:
+    store = runtime().store
+    return [
+        (r.clause, r.kind, r.actor)
+        for r in store.audit_records(store.incident(number).id)
+        if kind is None or r.kind == kind
+    ]
+
+
+def _through_identification(driver: Driver, **ident: object) -> tuple[Run, str]:
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
+    driver.answer("C2.S1.1#1", s.OPERATOR, **{**s.IDENTIFICATION, **ident})
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="特になし")
+    return run, number
+
+
+def _finish(driver: Driver, resumption_key: str) -> None:
+    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer(resumption_key, s.CHIEF, **s.RESUME)
+    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+
+
+def test_help_requests_go_to_the_bodies_chosen_at_identification(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    """C2.S1.1: where the cause is hard to find, the vendor, 滋賀県 and 全国センター are asked."""
+    run, number = _through_identification(
+        driver,
+        help_from=["保守委託事業者", "滋賀県", "全国センター"],
+        request_maintenance=False,
+        cause="調査中",
+    )
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+    docs = _documents(number)
+    help_to = sorted(r for c, d, r in docs if d == "help_request")
+    assert [c for c, d, _ in docs if d == "help_request"] == ["C2.S1.1"] * 3
+    assert any("保守委託事業者" in r for r in help_to)
+    assert any("滋賀県" in r for r in help_to)
+    assert any("全国センター" in r for r in help_to)
+    assert not any(d == "maintenance_request" for _, d, _ in docs)
+    bodies = [m for m in _mails_for(mailbox, number) if "支援について（依頼）" in m["Subject"]]
+    assert len(bodies) == 3
+    assert "原因　調査中" in bodies[0].get_content()
+
+
+def test_long_outage_convenes_the_meeting_and_its_decisions_drive_the_notices(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    """C2.S2.2 → C2.S3.1–3: mayor report, convening notice, D2/D3/D6 from the meeting's choices,
+    result to the mayor; D8 leaves resumption to the chief (C2.S5)."""
+    run, number = _through_identification(driver)
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
+    driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
+    driver.answer("C2.S3.3#1", s.CHIEF, **s.meeting())
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+
+    docs = _documents(number)
+    by_doc: dict[str, list[str]] = {}
+    for _, d, r in docs:
+        by_doc.setdefault(d, []).append(r)
+    assert len(by_doc["mayor_report"]) == 1 and "町長" in by_doc["mayor_report"][0]
+    assert len(by_doc["meeting_convening"]) == 5  # the meeting's five members
+    notified = by_doc["body_notification"]
+    assert sum("全国センター" in r for r in notified) == 1
+    assert sum("滋賀県" in r for r in notified) == 1
+    assert sum("関係市町村" in r for r in notified) == 2
+    assert len(by_doc["body_notification"]) == 4  # 全国センター, 滋賀県, two 関係市町村
+    assert len(by_doc["support_request"]) == 1 and "保守委託事業者" in by_doc["support_request"][0]
+    assert by_doc["homepage_notice"] == by_doc["press_release"] == ["企画課（多賀町 企画課）"]
+    assert "info_sheet" not in by_doc
+    assert "equipment_order" not in by_doc  # D1: no stop
+    assert len(by_doc["meeting_result_report"]) == 1
+    # 関係市町村 were notified in D2, so they also hear of recovery and resumption (C2.S5)
+    assert sum("関係市町村" in r for r in by_doc["resumption_notice"]) == 2
+    decisions = [c for c, k, _ in _records(number, "会議決定")]
+    assert decisions == [f"C2.S3.D{i}" for i in range(1, 9)]
+    assert ("C2.S5", "再開承認") in [(c, k) for c, k, _ in _records(number)]
+    press = next(m for m in _mails_for(mailbox, number) if "記者発表資料案" in m["Subject"])
+    assert "【案】" in press.get_content()
+    assert "住基ネットを利用する手続に時間がかかります" in press.get_content()
+
+
+def test_a_stop_ordered_by_the_meeting_makes_the_meeting_decide_resumption(
+    driver: Driver,
+) -> None:
+    """C2.S3.D1 完全停止 → the order goes out, and C2.S5.MEETING replaces the chief's approval."""
+    run, number = _through_identification(driver)
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
+    driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
+    driver.answer("C2.S3.3#1", s.CHIEF, **s.meeting(d1="システムの完全停止", d1_detail="CS 全体"))
+    _finish(driver, "C2.S5.MEETING.r1#1")
+    run.join()
+    docs = _documents(number)
+    orders = [r for _, d, r in docs if d == "equipment_order"]
+    assert len(orders) == 2  # セキュリティ責任者 and 住基ネット担当者
+    records = _records(number)
+    assert ("C2.S5.MEETING", "再開承認") in [(c, k) for c, k, _ in records]
+    assert not any(c == "C2.S5" and k == "再開承認" for c, k, _ in records)
+    resumed = next(a for c, k, a in records if k == "再開承認")
+    assert resumed.startswith("セキュリティ会議（議長 ")
+
+
+def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
+    """Wrong code, wrong role and personal data are refused, recorded, and the step is asked
+    again; nothing proceeds on them. A deputy's answer names whom it stands in for."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, code="0000", emergency_class="障害", reason="故障")
+    driver.answer("C1.2#2", s.OUTSIDER, emergency_class="障害", reason="故障")
+    driver.answer("C1.2#3", s.OPERATOR_DEPUTY, emergency_class="障害", reason="担当者不在のため")
+    driver.answer(
+        "C2.S1.1#1",
+        s.OPERATOR,
+        **{**s.IDENTIFICATION, "impact": "住民票コード 12345678901 の照会不可"},
+    )
+    driver.answer("C2.S1.1#2", s.OPERATOR, **s.IDENTIFICATION)
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="特になし")
+    driver.answer("C2.S2#1", s.CHIEF_DEPUTY, **s.JUDGEMENT_SHORT)
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+
+    store = runtime().store
+    incident = store.incident(number)
+    refused = _records(number, "回答拒否")
+    assert [c for c, _, _ in refused] == ["C1.2", "C1.2", "C2.S1.1"]
+    texts = [r.summary for r in store.audit_records(incident.id) if r.kind == "回答拒否"]
+    assert "承認コードが正しくありません" in texts[0]
+    assert (
+        "セキュリティ統括責任者" not in texts[1] and "住基ネット担当者の担当者・代理者" in texts[1]
+    )
+    assert "「支障の程度」" in texts[2] and "12345678901" not in texts[2]
+    answers = [r for r in store.audit_records(incident.id) if r.kind == "回答"]
+    c12 = next(r for r in answers if r.clause == "C1.2")
+    assert c12.actor.startswith(s.OPERATOR_DEPUTY) and "代理者（第1順位）" in c12.actor
+    assert c12.on_behalf_of == "住基ネット担当者 犬上 一郎 に代わり"
+    chief = next(r for r in answers if r.clause == "C2.S2.1")
+    assert chief.on_behalf_of == "セキュリティ統括責任者 霊仙 正 に代わり"
+    # the refused personal data reached neither the store nor the records
+    dump = " ".join(r.summary + str(r.details) for r in store.audit_records(incident.id))
+    assert "12345678901" not in dump
+    assert "0000" not in dump
+
+
+def test_progress_reports_inconsistency_and_a_refused_resumption_go_round_again(
+    driver: Driver,
+) -> None:
+    """C2.S4 progress until repaired; C2.S5 integrity until consistent; a refused resumption
+    goes back to 手順4 with a second repair request."""
+    run, number = _through_identification(driver)
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIR_IN_PROGRESS)
+    driver.answer("C2.S4.r1.2#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.INCONSISTENT)
+    driver.answer("C2.S5.r1.integrity.2#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer("C2.S5.r1#1", s.CHIEF, **s.HOLD)
+    driver.answer("C2.S4.r2.1#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r2.integrity.1#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer("C2.S5.r2#1", s.CHIEF, **s.RESUME)
+    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    run.join()
+    kinds = [(c, k) for c, k, _ in _records(number)]
+    assert kinds.count(("C2.S4", "作業経過")) == 1
+    assert kinds.count(("C2.S4", "復旧")) == 2
+    assert kinds.count(("C2.S5", "整合性確認")) == 3
+    assert kinds.count(("C2.S5", "再開不承認")) == 1
+    assert kinds.count(("C2.S5", "再開承認")) == 1
+    docs = _documents(number)
+    assert [d for _, d, _ in docs].count("repair_request") == 2
+    assert [d for _, d, _ in docs].count("recovery_notice") == 4  # 滋賀県 and センター, twice
+    assert [d for _, d, _ in docs].count("resumption_notice") == 2
+    assert runtime().store.incident(number).state == "終結"
+
+
+def test_prevention_plan_must_name_content_owner_and_due_date(driver: Driver) -> None:
+    """C2.3: an adopted measure without 担当 or with an impossible date is refused."""
+    run, number = _through_identification(driver)
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
+    bad = {**s.PREVENTION, "t1_monitoring": {**s.item("監視"), "owner": "", "due": "2027-02-30"}}
+    driver.answer("C2.3#1", s.OFFICER, **bad)
+    others = [
+        {
+            "title": "手順書の改訂",
+            "content": "復旧手順を追記",
+            "owner": "総務課",
+            "due": "2027-01-31",
+        }
+    ]
+    driver.answer("C2.3#2", s.OFFICER, **{**s.PREVENTION, "others": others})
+    run.join()
+    records = runtime().store.audit_records(runtime().store.incident(number).id)
+    refusal = next(r for r in records if r.kind == "回答拒否")
+    assert "「T1 障害監視の強化」を実施する場合は「担当」を記入してください" in refusal.summary
+    assert "2027-02-30 は存在しない日付です" in refusal.summary
+    adopted = [r.clause for r in records if r.kind == "再発防止策"]
+    assert adopted == ["C2.3.T1", "C2.3.O1", "C2.3.O3", "C2.3"]

@@ -189,15 +189,17 @@ def start_flow_run(stack: Stack, tmp_path: Path) -> None:
 def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> None:
     stack.wait_ready()
 
-    assert httpx.get(f"{stack.api_url}/health", timeout=5).status_code == 200
     assert port_accepts(stack.smtp_port)
-    pool = httpx.get(f"{stack.api_url}/work_pools/jukinet", timeout=5)
-    assert pool.status_code == 200
-    assert pool.json()["type"] == "process"
-    if (PROJECT_ROOT / "prefect.yaml").exists():
-        deployments = httpx.post(f"{stack.api_url}/deployments/filter", json={}, timeout=10)
-        assert deployments.status_code == 200
-        assert deployments.json(), "prefect deploy --all がデプロイを登録していません"
+    with httpx.Client(base_url=stack.api_url, timeout=10, trust_env=False) as api:
+        assert api.get("/health").status_code == 200
+        pool = api.get("/work_pools/jukinet")
+        assert pool.status_code == 200
+        assert pool.json()["type"] == "process"
+        assert pool.json()["status"] == "READY"
+        if (PROJECT_ROOT / "prefect.yaml").exists():
+            deployments = api.post("/deployments/filter", json={})
+            assert deployments.status_code == 200
+            assert deployments.json(), "prefect deploy --all がデプロイを登録していません"
 
     msg = EmailMessage()
     msg["From"] = "juki@town.taga.example"

@@ -1,0 +1,93 @@
+"""第1章: the declaration, drills, the unautomated chapter 3, and notices when SMTP is down."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.emergency import UnautomatedChapter, emergency_response
+from flows.runtime import runtime
+from jukinet.forms.chapter1 import DiscoveryReport
+from jukinet.mailbox import Mailbox
+from tests.flows import scenarios as s
+from tests.flows.conftest import Driver, start
+from tests.flows.test_chapter2 import _finish, _incident_number, _mails_for
+
+
+def test_unauthorized_act_is_recorded_and_ends_with_a_clear_message(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    """C1.2.UNAUTHORIZED: chapter 3 is not automated yet — the run says so, never silently."""
+    run = start(
+        emergency_response, DiscoveryReport(**s.declaration("不正行為")), "本番（実際の緊急時）"
+    )
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="不審な操作の痕跡")
+    with pytest.raises(UnautomatedChapter, match="第3章"):
+        run.join()
+    store = runtime().store
+    incident = store.incident(number)
+    assert incident.emergency_class == "不正行為"
+    assert incident.state == "第3章（手作業で対応）"
+    kinds = [(r.clause, r.kind) for r in store.audit_records(incident.id)]
+    assert ("C1.2.UNAUTHORIZED", "引継ぎ") in kinds
+    # the discoverer's report reached 住基ネット担当者 and, as it may be 不正行為, セキュリティ責任者
+    recipients = sorted(n.recipient for n in store.notices(incident.id))
+    assert recipients == ["セキュリティ責任者 大滝 健二", "住基ネット担当者 犬上 一郎"]
+    assert len(_mails_for(mailbox, number)) == 2
+
+
+def test_a_drill_marks_everything_and_mails_only_the_drill_recipients(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), "訓練")
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="訓練")
+    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="訓練")
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+    store = runtime().store
+    incident = store.incident(number)
+    assert incident.drill
+    mails = _mails_for(mailbox, number)
+    assert mails and len(mails) == len(store.notices(incident.id))
+    for mail in mails:
+        assert mail["To"] == "kunren@town.taga.example"
+        assert mail["Subject"].startswith("【訓練】")
+        assert mail.get_content().startswith("【訓練】")
+    for notice in store.notices(incident.id):
+        assert "【訓練】" in open(notice.archive_path or "", encoding="utf-8").read()
+
+
+def test_notices_undelivered_while_smtp_is_down_are_recorded_then_sent_once(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    """A delivery that fails after its retries is recorded as 送付失敗 and the response goes on;
+    the close of the incident delivers it once the server is back, exactly once."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="故障")
+    mailbox.stop()
+    try:
+        driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
+        driver.paused("C2.S1.3#1")  # C2.S1.1–2 have run while the server was down
+    finally:
+        mailbox.start()
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="特になし")
+    store = runtime().store
+    incident = store.incident(number)
+    failed = [n for n in store.notices(incident.id) if n.status == "failed"]
+    assert {n.document for n in failed} == {"maintenance_request", "failure_report"}
+    assert all(n.attempts == 2 and n.last_error for n in failed)  # first try + one retry
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+    notices = store.notices(incident.id)
+    assert all(n.status == "sent" for n in notices)
+    kinds = [r.kind for r in store.audit_records(incident.id)]
+    assert kinds.count("送付失敗") == 2
+    mails = _mails_for(mailbox, number)
+    ids = [m["Message-ID"] for m in mails]
+    assert len(ids) == len(set(ids)) == len(notices)
+    assert store.incident(number).state == "終結"
