@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows.emergency import UnautomatedChapter, emergency_response
@@ -57,7 +59,7 @@ def test_a_drill_marks_everything_and_mails_only_the_drill_recipients(
         assert mail["Subject"].startswith("【訓練】")
         assert mail.get_content().startswith("【訓練】")
     for notice in store.notices(incident.id):
-        assert "【訓練】" in open(notice.archive_path or "", encoding="utf-8").read()
+        assert "【訓練】" in Path(notice.archive_path or "").read_text(encoding="utf-8")
 
 
 def test_notices_undelivered_while_smtp_is_down_are_recorded_then_sent_once(
