@@ -97,6 +97,7 @@ def stack_env(settings: Settings, ports: Ports) -> dict[str, str]:
             "JUKINET_HOME": str(settings.home),
             "JUKINET_CONFIG_DIR": str(settings.config_dir),
             "JUKINET_SMTP_PORT": str(ports.smtp),
+            "JUKINET_UI_URL": f"http://{HOST}:{ports.prefect}",
         }
     )
     return env

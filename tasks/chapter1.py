@@ -6,14 +6,22 @@ from prefect.logging import get_run_logger
 
 from flows.runtime import runtime, step_task
 from jukinet.forms.chapter1 import Classification, DiscoveryReport, PresumedClass
+from jukinet.forms.common import personal_data_problems
 from jukinet.notices import recipients
 from jukinet.plan import EMERGENCY_CLASS_CLAUSE, Role
 from tasks.notify import notify
 
 
+class PersonalDataInReport(ValueError):
+    """The discovery report carries what looks like 本人確認情報; nothing was recorded."""
+
+
 @step_task("事案の受付 (C1.1)")
 def register_incident(report: DiscoveryReport, drill: bool, origin_key: str) -> str:
     """Open the incident (numbered per fiscal year) from the discoverer's report; returns its number."""
+    problems = personal_data_problems(report)
+    if problems:
+        raise PersonalDataInReport("発見報告を受け付けられません: " + "。".join(problems))
     store = runtime().store
     summary = f"{report.place}: {report.observed}"
     incident = store.open_incident(

@@ -7,6 +7,7 @@ the file, the entry and the field.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 from dataclasses import dataclass
 from enum import Enum
@@ -259,6 +260,27 @@ def validate_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None,
         return None, _problems(name, model, data, exc)
 
 
+def _env_overrides(town: Town, problems: list[str]) -> Town:
+    """`JUKINET_SMTP_PORT` and `JUKINET_UI_URL` (set by `make up` on other ports) win over town.yaml."""
+    port = os.environ.get("JUKINET_SMTP_PORT")
+    if port is not None:
+        if not port.isdigit() or not 1 <= int(port) <= 65535:
+            problems.append(
+                f"環境変数 JUKINET_SMTP_PORT: 1〜65535 の整数で指定してください（値: {port}）"
+            )
+        else:
+            town = town.model_copy(
+                update={"smtp": town.smtp.model_copy(update={"port": int(port)})}
+            )
+    ui_url = os.environ.get("JUKINET_UI_URL")
+    if ui_url is not None:
+        if not ui_url.startswith(("http://", "https://")):
+            problems.append("環境変数 JUKINET_UI_URL: http:// または https:// で始めてください")
+        else:
+            town = town.model_copy(update={"ui_url": ui_url})
+    return town
+
+
 def load_config(directory: Path) -> Config:
     if not directory.is_dir():
         raise ConfigError([f"設定フォルダがありません（{directory}）"])
@@ -271,6 +293,10 @@ def load_config(directory: Path) -> Config:
             loaded[filename] = value
     if problems:
         raise ConfigError(problems)
+    town = _env_overrides(loaded["town.yaml"], problems)  # type: ignore[arg-type]
+    if problems:
+        raise ConfigError(problems)
+    loaded["town.yaml"] = town
     return Config(
         directory=directory,
         town=loaded["town.yaml"],  # type: ignore[arg-type]

@@ -96,7 +96,6 @@ class Person(Strict):
     department: str = Field(min_length=1, max_length=40, title="所属")
     email: Email
     code_hash: str | None = Field(default=None, title="承認コードのハッシュ")
-    absent: bool = Field(default=False, title="不在")
 
     @property
     def label(self) -> str:
@@ -161,7 +160,7 @@ class Roster(Strict):
                         "割り当てがありません（担当者 holders を指定してください）",
                     )
                 )
-        by_id = {p.id: p for p in self.people}
+        by_id = {pid: self.people[i] for pid, i in first_by_id.items()}
         needs_code: dict[str, list[str]] = {}
         for role, assignment in self.roles.items():
             for kind in ("holders", "deputies"):

@@ -10,6 +10,7 @@ from flows.emergency import UnautomatedChapter, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
+from tasks.chapter1 import PersonalDataInReport
 from tests.flows import scenarios as s
 from tests.flows.conftest import Driver, start
 from tests.flows.test_chapter2 import _finish, _incident_number, _mails_for
@@ -93,3 +94,17 @@ def test_notices_undelivered_while_smtp_is_down_are_recorded_then_sent_once(
     ids = [m["Message-ID"] for m in mails]
     assert len(ids) == len(set(ids)) == len(notices)
     assert store.incident(number).state == "終結"
+
+
+def test_a_report_carrying_personal_data_is_refused_before_anything_is_recorded(
+    product: Path,
+) -> None:
+    store = runtime().store
+    before = len(store.audit_records())
+    report = DiscoveryReport(
+        **{**s.declaration(), "observed": "個人番号 123456789012 が画面に表示"}
+    )
+    with pytest.raises(PersonalDataInReport, match="「発見した状況」") as caught:
+        emergency_response(report, "本番（実際の緊急時）")
+    assert "123456789012" not in str(caught.value)
+    assert len(store.audit_records()) == before
