@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.emergency import UnautomatedChapter, emergency_response
+from flows.emergency import Mode, UnautomatedChapter, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
@@ -20,9 +20,7 @@ def test_unauthorized_act_is_recorded_and_ends_with_a_clear_message(
     driver: Driver, mailbox: Mailbox
 ) -> None:
     """C1.2.UNAUTHORIZED: chapter 3 is not automated yet — the run says so, never silently."""
-    run = start(
-        emergency_response, DiscoveryReport(**s.declaration("不正行為")), "本番（実際の緊急時）"
-    )
+    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="不審な操作の痕跡")
     with pytest.raises(UnautomatedChapter, match="第3章"):
@@ -42,7 +40,7 @@ def test_unauthorized_act_is_recorded_and_ends_with_a_clear_message(
 def test_a_drill_marks_everything_and_mails_only_the_drill_recipients(
     driver: Driver, mailbox: Mailbox
 ) -> None:
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), "訓練")
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.DRILL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="訓練")
     driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
@@ -68,7 +66,7 @@ def test_notices_undelivered_while_smtp_is_down_are_recorded_then_sent_once(
 ) -> None:
     """A delivery that fails after its retries is recorded as 送付失敗 and the response goes on;
     the close of the incident delivers it once the server is back, exactly once."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="故障")
     mailbox.stop()
@@ -105,6 +103,6 @@ def test_a_report_carrying_personal_data_is_refused_before_anything_is_recorded(
         **{**s.declaration(), "observed": "個人番号 123456789012 が画面に表示"}
     )
     with pytest.raises(PersonalDataInReport, match="「発見した状況」") as caught:
-        emergency_response(report, "本番（実際の緊急時）")
+        emergency_response(report, Mode.REAL)
     assert "123456789012" not in str(caught.value)
     assert len(store.audit_records()) == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from flows.emergency import emergency_response
+from flows.emergency import Mode, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
@@ -25,7 +25,7 @@ def _mails_for(mailbox: Mailbox, number: str) -> list[EmailMessage]:
 
 def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: Mailbox) -> None:
     """C1.2 → C2.S1.1–3 → C2.S2 (no meeting) → C2.S4 → C2.S5 → C2.3, with every notice once."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
     driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
@@ -66,7 +66,7 @@ def _records(number: str, kind: str | None = None) -> list[tuple[str, str, str]]
 
 
 def _through_identification(driver: Driver, **ident: object) -> tuple[Run, str]:
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
     driver.answer("C2.S1.1#1", s.OPERATOR, **{**s.IDENTIFICATION, **ident})
@@ -167,7 +167,7 @@ def test_a_stop_ordered_by_the_meeting_makes_the_meeting_decide_resumption(
 def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
     """Wrong code, wrong role and personal data are refused, recorded, and the step is asked
     again; nothing proceeds on them. A deputy's answer names whom it stands in for."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), "本番（実際の緊急時）")
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, code="0000", emergency_class="障害", reason="故障")
     driver.answer("C1.2#2", s.OUTSIDER, emergency_class="障害", reason="故障")
