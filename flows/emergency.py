@@ -47,10 +47,11 @@ class UnautomatedChapter(Exception):
 
 
 def _rename_run(number: str, report: DiscoveryReport, drill: bool) -> None:
-    tags = [number, "第1章", *(["訓練"] if drill else [])]
     name = f"{number} 第1章 緊急時対応 {report.discovered_on.isoformat()}"
     with get_client(sync_client=True) as client:
-        client.update_flow_run(current_flow_run_id(), name=name, tags=tags)  # type: ignore[arg-type]
+        run = client.read_flow_run(current_flow_run_id())  # type: ignore[arg-type]
+        tags = [*run.tags, number, "第1章", *(["訓練"] if drill else [])]
+        client.update_flow_run(run.id, name=name, tags=list(dict.fromkeys(tags)))
 
 
 @step_task("第2章 機器障害の開始 (C1.2.FAILURE)")

@@ -96,6 +96,12 @@ def step_task(name: str, **options: Any) -> Callable[[Callable[P, R]], Task[P, R
     from prefect import task
 
     def wrap(fn: Callable[P, R]) -> Task[P, R]:
-        return task(name=name, cache_policy=NO_CACHE, persist_result=False, **options)(fn)
+        return task(
+            name=name,
+            task_run_name=name,
+            cache_policy=NO_CACHE,
+            persist_result=False,
+            **options,
+        )(fn)
 
     return wrap

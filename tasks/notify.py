@@ -12,6 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
+from prefect.runtime import task_run as current_task_run
 
 from flows.runtime import runtime
 from jukinet.notices.documents import DOCUMENTS
@@ -50,9 +51,15 @@ def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
     return sent
 
 
+def _notice_run_name() -> str:
+    """`通知「セキュリティ会議の招集について（通知）」→ 町長 青龍 太郎` in the run's task list."""
+    params = current_task_run.parameters
+    return f"通知「{DOCUMENTS[params['document_id']].subject}」→ {params['recipient'].name}"
+
+
 @task(
     name="通知の送付",
-    task_run_name="通知 {document_id} → {recipient.name}",
+    task_run_name=_notice_run_name,
     cache_policy=NO_CACHE,
     persist_result=False,
 )

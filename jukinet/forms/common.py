@@ -32,7 +32,7 @@ REDACTED = "********"
 
 def with_answerer(form: type[Form], people: list[str]) -> type[Form]:
     """The form plus 回答者 (a choice of the roster's people) and 承認コード (never shown back)."""
-    answerer = StrEnum("回答者", {f"p{i}": label for i, label in enumerate(people)})  # type: ignore[misc]
+    answerer = StrEnum("Answerer", {f"p{i}": label for i, label in enumerate(people)})  # type: ignore[misc]
     fields: dict[str, Any] = {
         ANSWERER_FIELD: (
             answerer,
