@@ -387,7 +387,8 @@ def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -
     say("ワーカーを起動しています…")
     worker = sup.spawn(
         "ワーカー",
-        [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+        # `jukinet worker` validates the configuration again, then execs `prefect worker start`
+        [sys.executable, "-m", "jukinet.cli", "worker"],
         "worker.log",
     )
     if not sup.wait_until(lambda: _work_pool_status(api_url) == "READY", WORKER_READY_TIMEOUT):
