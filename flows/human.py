@@ -30,10 +30,10 @@ from jukinet.codes import verify_code
 from jukinet.forms.common import (
     ANSWERER_FIELD,
     CODE_FIELD,
-    REDACTED,
     Form,
     personal_data_problems,
     public_payload,
+    redacted,
     with_answerer,
 )
 from jukinet.plan import Role, clause_title
@@ -125,12 +125,11 @@ def _wait(model: type[Form], header: str, key: str) -> Form:
     return answer
 
 
-def _redact_code(key: str, raw: Form) -> None:
-    """Replace the approval code in Prefect's stored copy of the answer."""
+def _redact(key: str, raw: Form) -> None:
+    """Rewrite Prefect's stored copy of the answer without the code and 本人確認情報-like text."""
     state: State[Any] = Suspended(pause_key=key) if in_deployment() else Paused(pause_key=key)
     response_key = keyset_from_paused_state(state)["response"]
-    data = raw.model_dump(mode="json")
-    data[CODE_FIELD] = REDACTED
+    data = redacted(raw)
     flow_run_id = current_flow_run_id()
     delete_flow_run_input(key=response_key, flow_run_id=flow_run_id)  # type: ignore[arg-type]
     create_flow_run_input(key=response_key, value=data, flow_run_id=flow_run_id)  # type: ignore[arg-type]
@@ -224,7 +223,7 @@ def ask(
             key = pause_key(clause, step, attempt)
             raw = _wait(model, _header(incident, clause, role, question, why, refusals), key)
             answer = _judge(incident, clause, role, raw, ask_key, checks)
-            _redact_code(key, raw)
+            _redact(key, raw)
             publish_journal(incident)
         if answer.accepted:
             values = {k: v for k, v in answer.payload.items() if k != ANSWERER_FIELD}

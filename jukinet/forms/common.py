@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -52,18 +53,58 @@ def with_answerer(form: type[Form], people: list[str]) -> type[Form]:
 _ID_DIGITS = re.compile(r"[0-9０-９]{11,}")
 
 
+def _texts(
+    model: BaseModel, path: tuple[str, ...], titles: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], str]]:
+    """Every free-text value of a form with its field path and title path, nested models included."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        here, title = (*path, name), (*titles, field.title or name)
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            where = (*here, str(i)) if isinstance(value, list) else here
+            if isinstance(item, BaseModel):
+                yield from _texts(item, where, title)
+            elif isinstance(item, str) and not isinstance(item, StrEnum):
+                yield where, title, item
+
+
+def personal_data_fields(answer: BaseModel) -> list[tuple[tuple[str, ...], str]]:
+    """(field path, 「title」) of free text that looks as if it carries 住民票コード or 個人番号."""
+    found: dict[tuple[str, ...], str] = {}
+    for where, titles, text in _texts(answer, (), ()):
+        if _ID_DIGITS.search(text):
+            found.setdefault(where, "の".join(f"「{t}」" for t in titles))
+    return list(found.items())
+
+
 def personal_data_problems(answer: BaseModel) -> list[str]:
-    """Free-text fields that look as if they carry 住民票コード or 個人番号; names the fields."""
-    problems = []
-    for name, field in type(answer).model_fields.items():
-        value = getattr(answer, name)
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and _ID_DIGITS.search(t) for t in texts):
-            problems.append(
-                f"「{field.title or name}」に住民票コード・個人番号と思われる11桁以上の数字が"
-                "含まれています。本人確認情報は記入しないでください"
-            )
-    return problems
+    """Names each field whose text looks like 本人確認情報 (never the value itself)."""
+    return [
+        f"{title}に住民票コード・個人番号と思われる11桁以上の数字が含まれています。"
+        "本人確認情報は記入しないでください"
+        for _, title in personal_data_fields(answer)
+    ]
+
+
+REMOVED = "（本人確認情報のおそれがあるため削除）"
+
+
+def redacted(answer: BaseModel) -> dict[str, Any]:
+    """The answer as JSON with the approval code and any 本人確認情報-like text blanked out."""
+    data = answer.model_dump(mode="json")
+    if CODE_FIELD in data:
+        data[CODE_FIELD] = REDACTED
+    for where, _ in personal_data_fields(answer):
+        node: Any = data
+        for part in where[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        last = where[-1]
+        if isinstance(node, list):
+            node[int(last)] = REMOVED
+        else:
+            node[last] = REMOVED
+    return data
 
 
 def public_payload(answer: BaseModel) -> dict[str, Any]:

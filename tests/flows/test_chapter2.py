@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from prefect.input.actions import read_flow_run_input
+
 from flows.emergency import Mode, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
@@ -172,7 +174,7 @@ def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
     driver.answer("C1.2#1", s.OPERATOR, code="0000", emergency_class="障害", reason="故障")
     driver.answer("C1.2#2", s.OUTSIDER, emergency_class="障害", reason="故障")
     driver.answer("C1.2#3", s.OPERATOR_DEPUTY, emergency_class="障害", reason="担当者不在のため")
-    driver.answer(
+    leaked = driver.answer(
         "C2.S1.1#1",
         s.OPERATOR,
         **{**s.IDENTIFICATION, "impact": "住民票コード 12345678901 の照会不可"},
@@ -203,6 +205,13 @@ def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
     dump = " ".join(r.summary + str(r.details) for r in store.audit_records(incident.id))
     assert "12345678901" not in dump
     assert "0000" not in dump
+    # nor does Prefect's stored copy of the answer keep it, nor the approval code
+    assert leaked.state is not None
+    stored: dict[str, str] = read_flow_run_input(  # type: ignore[assignment]
+        f"paused-{leaked.state.state_details.pause_key}-response", flow_run_id=leaked.id
+    )
+    assert stored["impact"] == "（本人確認情報のおそれがあるため削除）"
+    assert stored["approval_code"] == "********"
 
 
 def test_progress_reports_inconsistency_and_a_refused_resumption_go_round_again(
