@@ -49,8 +49,11 @@ def with_answerer(form: type[Form], people: list[str]) -> type[Form]:
     return model
 
 
-# 住民票コード is 11 digits, 個人番号 12: a run of 11+ digits in free text is refused.
-_ID_DIGITS = re.compile(r"[0-9０-９]{11,}")
+# 住民票コード is 11 digits, 個人番号 12 (often written 4-4-4): such runs in free text are refused.
+# Phone numbers (0749-00-0000, 090-0000-0007) are not caught: they are grouped differently.
+_D = "[0-9０-９]"
+_SEP = "[ 　\\-－‐]"
+_ID_DIGITS = re.compile(f"{_D}{{11,}}|{_D}{{4}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}")
 
 
 def _texts(

@@ -15,8 +15,11 @@ def _wareki(value: date | datetime) -> str:
     return to_wareki_datetime(value) if isinstance(value, datetime) else to_wareki(value)
 
 
-def _bullets(items: list[str], empty: str = "なし") -> str:
-    return "\n".join(f"・{i}" for i in items) if items else empty
+def _wareki_date(value: date | datetime | str) -> str:
+    """Date only (letters are dated, not timed); ISO strings from forms are accepted."""
+    if isinstance(value, str):
+        return to_wareki(date.fromisoformat(value)) if value else "未定"
+    return to_wareki(value)
 
 
 def make_environment(templates_dir: Path) -> Environment:
@@ -29,7 +32,7 @@ def make_environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["wareki"] = _wareki
-    env.filters["bullets"] = _bullets
+    env.filters["wareki_date"] = _wareki_date
     return env
 
 
