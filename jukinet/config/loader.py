@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import types
 from dataclasses import dataclass
 from enum import Enum
@@ -216,6 +217,33 @@ def _problems(name: str, model: type[BaseModel], data: Any, exc: ValidationError
     return problems
 
 
+# ruamel's wording of the usual mistakes, in Japanese; anything else is shown as ruamel says it.
+_YAML_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r'found duplicate key "(?P<key>[^"]*)"'), "項目「{key}」が重複しています"),
+    (
+        re.compile(r"mapping values are not allowed here"),
+        "ここには「項目: 値」を書けません（字下げと「:」の位置を確認してください）",
+    ),
+    (
+        re.compile(r"found character '\\t' that cannot start any token"),
+        "タブ文字は使えません（字下げは半角スペースにしてください）",
+    ),
+    (re.compile(r"expected <block end>"), "字下げが揃っていません"),
+    (re.compile(r"expected ',' or '\]'"), "「[」に対応する「]」がありません"),
+    (re.compile(r"expected ',' or '\}'"), "「{{」に対応する「}}」がありません"),
+    (re.compile(r"found unexpected end of stream"), "引用符が閉じていません"),
+)
+
+
+def _yaml_problem(exc: YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or exc)
+    for pattern, text in _YAML_PROBLEMS:
+        found = pattern.search(problem)
+        if found:
+            return text.format(**found.groupdict())
+    return f"（{problem}）"
+
+
 def _read(path: Path) -> tuple[Any, str | None]:
     """The YAML document, or a problem line (without the file name)."""
     try:
@@ -237,12 +265,11 @@ def _read(path: Path) -> tuple[Any, str | None]:
         context = getattr(exc, "context_mark", None)
         where = f"{mark.line + 1}行目: " if mark is not None else ""
         began = (
-            f"、{context.line + 1}行目からの記述"
+            f"（{context.line + 1}行目からの記述）"
             if context is not None and mark is not None and context.line != mark.line
             else ""
         )
-        reason = getattr(exc, "problem", None) or exc
-        return None, f"{where}YAML として読めません（{reason}{began}）"
+        return None, f"{where}YAML として読めません。{_yaml_problem(exc)}{began}"
 
 
 def validate_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:

@@ -23,7 +23,7 @@ def config_dir(tmp_path: Path) -> Path:
     return Path(shutil.copytree(EXAMPLE_CONFIG, tmp_path / "config"))
 
 
-def edit(directory: Path, filename: str, change: Callable[[Any], None]) -> None:
+def edit(directory: Path, filename: str, change: Callable[[Any], object]) -> None:
     """Change one YAML file of the copy as a person would (round trip keeps the rest)."""
     yaml = YAML()
     path = directory / filename
@@ -192,6 +192,7 @@ class TestRosterProblems:
 
 class TestContactsProblems:
     def test_body_without_contacts(self, config_dir: Path) -> None:
+        """C2.1 緊急時連絡網: every outside body needs a contact."""
         edit(config_dir, "contacts.yaml", lambda d: d["bodies"].pop("vendor"))
         line = only(config_dir)
         assert line.startswith("contacts.yaml: ")
@@ -264,26 +265,40 @@ class TestTownProblems:
 
 
 class TestFileProblems:
-    def test_yaml_syntax_error_names_the_line(self, config_dir: Path) -> None:
-        path = config_dir / "drill.yaml"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        lines.insert(3, "  email: [kunren@town.taga.example")  # line 4: unclosed bracket
-        lines.insert(4, "bad: : :")
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        line = only(config_dir)
-        assert line.startswith("drill.yaml: ")
-        assert "YAML として読めません" in line
-        assert re.search(r"[45]行目", line), line
+    @pytest.mark.parametrize(
+        ("text", "line", "problem"),
+        [
+            (
+                "recipients:\n  - name: 訓練事務局\n     email: kunren@town.taga.example\n",
+                3,
+                "ここには「項目: 値」を書けません",
+            ),
+            ("recipients:\n\t- name: 訓練事務局\n", 2, "タブ文字は使えません"),
+            (
+                "recipients:\n  - name: 訓練事務局\n    email: [kunren@town.taga.example\n",
+                4,
+                "「[」に対応する「]」がありません",
+            ),
+            ('recipients:\n  - name: "訓練事務局\n', 3, "引用符が閉じていません"),
+        ],
+        ids=["indent", "tab", "bracket", "quote"],
+    )
+    def test_yaml_syntax_error_names_the_line(
+        self, config_dir: Path, text: str, line: int, problem: str
+    ) -> None:
+        (config_dir / "drill.yaml").write_text(text, encoding="utf-8")
+        found = only(config_dir)
+        assert found.startswith(f"drill.yaml: {line}行目: YAML として読めません。{problem}"), found
 
     def test_duplicate_key_is_a_yaml_error(self, config_dir: Path) -> None:
         path = config_dir / "town.yaml"
         path.write_text(
             path.read_text(encoding="utf-8") + "document_prefix: 多総\n", encoding="utf-8"
         )
+        last = len(path.read_text(encoding="utf-8").splitlines())
         line = only(config_dir)
-        assert line.startswith("town.yaml: ")
-        assert "YAML として読めません" in line
-        assert f"{len(path.read_text(encoding='utf-8').splitlines())}行目" in line
+        assert line.startswith(f"town.yaml: {last}行目: YAML として読めません。")
+        assert "項目「document_prefix」が重複しています" in line
 
     def test_empty_file(self, config_dir: Path) -> None:
         (config_dir / "drill.yaml").write_text("# 空\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -137,7 +138,7 @@ class TestIncidents:
             store.incident("令和8年度-999")
 
     def test_concurrent_open_with_one_origin_key(self, url: str, store: Store) -> None:
-        found = in_threads(url, 6, lambda s, _: (open_incident(s, "run-1").id))
+        found = in_threads(url, 6, lambda s, _: open_incident(s, "run-1").id)
         assert len(set(found)) == 1
         assert len({open_incident(store, f"x{i}").number for i in range(2)}) == 2
         assert open_incident(store, "x1").number.endswith("-003")
@@ -231,7 +232,7 @@ class TestAudit:
         records = store.audit_records()
         assert [r.seq for r in records] == list(range(1, 6 * 15 + 15 + 1))
         assert len({r.event_key for r in records}) == len(records)
-        for prev, current in zip(records, records[1:], strict=False):
+        for prev, current in itertools.pairwise(records):
             assert current.prev_hash == prev.hash
         report = store.verify_chain()
         assert report.ok, report.problem

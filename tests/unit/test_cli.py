@@ -1,0 +1,222 @@
+"""The `jukinet` command line: check-config, set-code and verify-audit."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from sqlalchemy import text
+
+from jukinet.cli import main
+from jukinet.codes import verify_code
+from jukinet.config.loader import load_config
+from jukinet.store.db import make_engine
+from jukinet.store.store import Store
+from tests.conftest import CODES, EXAMPLE_CONFIG
+
+NEW_CODE = "80641357"
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = Path(shutil.copytree(EXAMPLE_CONFIG, tmp_path / "config"))
+    monkeypatch.setenv("JUKINET_CONFIG_DIR", str(directory))
+    monkeypatch.setenv("JUKINET_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("JUKINET_STORE_URL", f"sqlite:///{tmp_path / 'home' / 'store.sqlite3'}")
+    return directory
+
+
+def set_code(monkeypatch: pytest.MonkeyPatch, person: str, *lines: str) -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    return main(["set-code", person, "--stdin"])
+
+
+class TestCheckConfig:
+    def test_example_is_valid(self, config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["check-config"]) == 0
+        out, err = capsys.readouterr()
+        assert out.startswith("設定は正しく読み込めました: 多賀町（254436）")
+        assert "職員 9 名" in out and "連絡先 6 件" in out and "訓練時の宛先 1 件" in out
+        assert str(config_dir) in out
+        assert err == ""
+
+    def test_broken_copy_lists_every_problem(
+        self, config_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (config_dir / "drill.yaml").write_text("", encoding="utf-8")
+        roster = config_dir / "roster.yaml"
+        roster.write_text(
+            roster.read_text(encoding="utf-8").replace(
+                "email: taga@town.taga.example", "email: taga@town"
+            ),
+            encoding="utf-8",
+        )
+        assert main(["check-config"]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("設定に誤りがあります:")
+        assert "  - drill.yaml: ファイルが空です" in err
+        assert (
+            "  - roster.yaml: 「職員」(people) の 2件目（taga） の 「メールアドレス」(email)" in err
+        )
+
+    def test_as_a_command(self, config_dir: Path) -> None:
+        (config_dir / "contacts.yaml").unlink()
+        done = subprocess.run(
+            [sys.executable, "-m", "jukinet.cli", "check-config"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert "contacts.yaml: ファイルがありません" in done.stderr
+
+
+class TestSetCode:
+    def test_new_code_verifies_and_is_never_shown(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert set_code(monkeypatch, "inukami", NEW_CODE, NEW_CODE) == 0
+        out, err = capsys.readouterr()
+        assert NEW_CODE not in out + err
+        assert "犬上 一郎 の承認コードを設定しました" in out
+        after = (config_dir / "roster.yaml").read_text(encoding="utf-8")
+        assert NEW_CODE not in after
+
+        roster = load_config(config_dir).roster
+        assert verify_code(NEW_CODE, roster.person("inukami").code_hash or "")
+        assert not verify_code(
+            CODES["犬上 一郎（住民課）"], roster.person("inukami").code_hash or ""
+        )
+        for person in roster.people:
+            if person.id != "inukami" and person.label in CODES:
+                assert verify_code(CODES[person.label], person.code_hash or ""), person.id
+
+    def test_comments_are_kept(self, config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert set_code(monkeypatch, "inukami", NEW_CODE, NEW_CODE) == 0
+        after = (config_dir / "roster.yaml").read_text(encoding="utf-8")
+        assert after.startswith("# 職員名簿と役割（架空の設定例）")
+        assert "R-CHIEF:               # セキュリティ統括責任者" in after
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "bug in jukinet/cli.py set_code: ruamel's default dump re-indents the people list and "
+            "folds every code_hash onto a second line; fix: yaml.indent(mapping=2, sequence=4, "
+            "offset=2) and yaml.width = 4096"
+        ),
+    )
+    def test_only_that_persons_hash_line_changes(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = config_dir / "roster.yaml"
+        before = path.read_text(encoding="utf-8")
+        assert set_code(monkeypatch, "inukami", NEW_CODE, NEW_CODE) == 0
+        after = path.read_text(encoding="utf-8")
+        changed = [
+            line
+            for line in difflib.unified_diff(
+                before.splitlines(), after.splitlines(), lineterm="", n=0
+            )
+            if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+        ]
+        assert len(changed) == 2, changed
+        old_line, new_line = changed
+        assert old_line.startswith("-    code_hash: scrypt$")
+        assert new_line.startswith("+    code_hash: scrypt$")
+        assert before.splitlines().index(old_line[1:]) == after.splitlines().index(new_line[1:])
+
+    def test_person_without_a_code_gets_one(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert set_code(monkeypatch, "seiryu", NEW_CODE, NEW_CODE) == 0
+        roster = load_config(config_dir).roster
+        assert verify_code(NEW_CODE, roster.person("seiryu").code_hash or "")
+        data = YAML(typ="safe").load((config_dir / "roster.yaml").read_text(encoding="utf-8"))
+        seiryu = next(p for p in data["people"] if p["id"] == "seiryu")
+        assert list(seiryu) == ["id", "name", "department", "email", "code_hash"]
+
+    def test_mismatched_entries_refused(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        before = (config_dir / "roster.yaml").read_bytes()
+        assert set_code(monkeypatch, "inukami", NEW_CODE, NEW_CODE + "9") == 2
+        out, err = capsys.readouterr()
+        assert "2回の入力が一致しません" in err
+        assert NEW_CODE not in out + err
+        assert (config_dir / "roster.yaml").read_bytes() == before
+
+    def test_single_entry_refused(self, config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        before = (config_dir / "roster.yaml").read_bytes()
+        assert set_code(monkeypatch, "inukami", NEW_CODE) == 2
+        assert (config_dir / "roster.yaml").read_bytes() == before
+
+    def test_short_code_refused(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        before = (config_dir / "roster.yaml").read_bytes()
+        assert set_code(monkeypatch, "inukami", "123", "123") == 2
+        assert "4 文字以上" in capsys.readouterr().err
+        assert (config_dir / "roster.yaml").read_bytes() == before
+
+    def test_unknown_id_refused(
+        self, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        before = (config_dir / "roster.yaml").read_bytes()
+        assert set_code(monkeypatch, "nobody", NEW_CODE, NEW_CODE) == 2
+        out, err = capsys.readouterr()
+        assert "職員ID「nobody」の職員がいません" in err
+        assert NEW_CODE not in out + err
+        assert (config_dir / "roster.yaml").read_bytes() == before
+        assert not list(config_dir.glob("*.tmp"))
+
+
+class TestVerifyAudit:
+    @pytest.fixture
+    def store(self, config_dir: Path, tmp_path: Path) -> Store:
+        engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'store.sqlite3'}")
+        s = Store(engine, "254436")
+        for i in range(1, 4):
+            s.audit(None, "C2.S4", "作業", f"記録 {i}", event_key=f"k{i}")
+        return s
+
+    def test_intact_chain(self, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["verify-audit"]) == 0
+        assert "監査記録の連鎖は正常です（3 件）" in capsys.readouterr().out
+        store.engine.dispose()
+
+    def test_tampered_chain(self, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_records SET summary = '改ざん' WHERE seq = 2"))
+        assert main(["verify-audit"]) == 1
+        err = capsys.readouterr().err
+        assert "監査記録の連鎖が壊れています: 通番 2 の内容が改変されています" in err
+        store.engine.dispose()
+
+    def test_deleted_tail(self, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_records WHERE seq = 3"))
+        assert main(["verify-audit"]) == 1
+        assert "通番 3 以降の記録が削除されています" in capsys.readouterr().err
+        store.engine.dispose()
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "bug in jukinet/cli.py verify_audit: load_config is not wrapped, so a broken "
+            "configuration ends in a traceback instead of the Japanese problems and exit 2"
+        ),
+    )
+    def test_broken_config_is_reported(
+        self, config_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (config_dir / "town.yaml").unlink()
+        assert main(["verify-audit"]) == 2
+        assert "town.yaml: ファイルがありません" in capsys.readouterr().err
