@@ -63,6 +63,8 @@ def set_code(args: argparse.Namespace) -> int:
     path = load_settings().config_dir / "roster.yaml"
     yaml = YAML()
     yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # keep each code_hash on its own line
     data = yaml.load(path.read_text(encoding="utf-8"))
     people = data.get("people") or []
     person = next((p for p in people if p.get("id") == args.person_id), None)
@@ -86,7 +88,11 @@ def verify_audit(_: argparse.Namespace) -> int:
     from jukinet.store.store import Store
 
     settings = load_settings()
-    cfg = load_config(settings.config_dir)
+    try:
+        cfg = load_config(settings.config_dir)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     store = Store(make_engine(settings.store_url), cfg.town.municipality.code)
     report = store.verify_chain()
     if report.ok:

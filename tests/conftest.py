@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from jukinet.mailbox import Mailbox
+
+# A developer's shell (e.g. one inside `make up`) must not redirect the tests' mail or store.
+for _variable in ("JUKINET_SMTP_PORT", "JUKINET_UI_URL", "JUKINET_STORE_URL", "JUKINET_HOME"):
+    os.environ.pop(_variable, None)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "deployments" / "config"

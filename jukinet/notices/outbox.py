@@ -86,11 +86,8 @@ def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> Notice:
     )
     addresses = drill_addresses(box.config) if incident.drill else req.recipient.addresses
     folder = box.archive_dir / town.municipality.code / _safe(incident.number)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / _safe(f"{year}-{n:04d}_{req.document.id}_{req.recipient.id}")
-    path = path.with_suffix(".txt")
-    path.write_text(f"件名: {subject}\n宛先: {', '.join(addresses)}\n\n{body}", encoding="utf-8")
-    return box.store.enqueue(
+    name = _safe(f"{year}-{n:04d}_{req.document.id}_{req.recipient.id}")
+    notice = box.store.enqueue(
         Notice(
             municipality_code=town.municipality.code,
             key=key,
@@ -105,10 +102,25 @@ def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> Notice:
             body=body,
             status="pending",
             attempts=0,
-            archive_path=str(path),
+            archive_path=str(folder / f"{name}.txt"),
             created_at=now,
         )
     )
+    _archive(notice)
+    return notice
+
+
+def _archive(notice: Notice) -> None:
+    """The file copy of the row that won the key (a lost race leaves no stray file)."""
+    path = Path(notice.archive_path or "")
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(
+        f"件名: {notice.subject}\n宛先: {notice.address}\n\n{notice.body}", encoding="utf-8"
+    )
+    partial.replace(path)
 
 
 def deliver(box: Outbox, notice: Notice) -> Notice:
@@ -119,7 +131,7 @@ def deliver(box: Outbox, notice: Notice) -> Notice:
     attempts = current.attempts + 1
     message = smtp.build_message(
         box.config.town.smtp,
-        key=current.key,
+        key=f"{current.municipality_code}|{current.key}",
         to=tuple(a.strip() for a in current.address.split(",")),
         subject=current.subject,
         body=current.body,

@@ -105,14 +105,6 @@ class TestSetCode:
         assert after.startswith("# 職員名簿と役割（架空の設定例）")
         assert "R-CHIEF:               # セキュリティ統括責任者" in after
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug in jukinet/cli.py set_code: ruamel's default dump re-indents the people list and "
-            "folds every code_hash onto a second line; fix: yaml.indent(mapping=2, sequence=4, "
-            "offset=2) and yaml.width = 4096"
-        ),
-    )
     def test_only_that_persons_hash_line_changes(
         self, config_dir: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -207,13 +199,6 @@ class TestVerifyAudit:
         assert "通番 3 以降の記録が削除されています" in capsys.readouterr().err
         store.engine.dispose()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug in jukinet/cli.py verify_audit: load_config is not wrapped, so a broken "
-            "configuration ends in a traceback instead of the Japanese problems and exit 2"
-        ),
-    )
     def test_broken_config_is_reported(
         self, config_dir: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -73,14 +73,6 @@ class TestMalformed:
         assert is_code_hash(mixed)
         assert not verify_code("4721", mixed)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug in jukinet/codes.py: is_code_hash accepts scrypt parameters hashlib refuses "
-            "(n not a power of 2, memory over the limit), so verify_code raises ValueError "
-            "instead of returning False"
-        ),
-    )
     @pytest.mark.parametrize(("n", "r"), [("3", "8"), ("65536", "8"), ("16384", "0")])
     def test_impossible_parameters_refused(self, stored: str, n: str, r: str) -> None:
         parts = stored.split("$")

@@ -87,8 +87,13 @@ def message_id(key: str, domain: str = "town.taga.example") -> str:
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
 
 
+def notice_message_id(key: str) -> str:
+    """The outbox keys a message by municipality and notice key (one installation, many towns)."""
+    return message_id(f"254436|{key}")
+
+
 def received(mailbox: Mailbox, key: str) -> list[EmailMessage]:
-    wanted = message_id(key)
+    wanted = notice_message_id(key)
     return [m for m in mailbox.messages() if m["Message-ID"] == wanted]
 
 
@@ -170,13 +175,13 @@ class TestDeliver:
         assert mail.get_content_type() == "text/plain"
         assert mail.get_content_charset() == "utf-8"
         assert mail.get_content().rstrip("\n") == n.body.rstrip("\n")
-        assert mail["Message-ID"] == message_id(n.key)
-        assert mail["X-Jukinet-Notice"] == message_id(n.key)[1:33]
+        assert mail["Message-ID"] == notice_message_id(n.key)
+        assert mail["X-Jukinet-Notice"] == notice_message_id(n.key)[1:33]
 
     def test_headers_are_encoded_on_the_wire(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box)
         n = deliver(box, prepare(box, inc, request(box.config)))
-        wanted = message_id(n.key).encode()
+        wanted = notice_message_id(n.key).encode()
         (raw,) = [p.read_bytes() for p in mailbox.paths() if wanted in p.read_bytes()]
         headers = raw.split(b"\r\n\r\n", 1)[0]
         assert headers.isascii()
@@ -257,6 +262,6 @@ class TestSmtpDown:
             deliver(box, pending)
             mails = back.messages()
         assert len(mails) == 1
-        assert mails[0]["Message-ID"] == message_id(pending.key)
+        assert mails[0]["Message-ID"] == notice_message_id(pending.key)
         assert sent.doc_number == pending.doc_number
         box.store.engine.dispose()
