@@ -10,6 +10,7 @@ from flows.emergency import Mode, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
+from jukinet.plan import Body
 from tests.flows import scenarios as s
 from tests.flows.conftest import Driver, Run, start
 
@@ -26,7 +27,8 @@ def _mails_for(mailbox: Mailbox, number: str) -> list[EmailMessage]:
 
 
 def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: Mailbox) -> None:
-    """C1.2 → C2.S1.1–3 → C2.S2 (no meeting) → C2.S4 → C2.S5 → C2.3, with every notice once."""
+    """C1.2 (C1.2.FAILURE) → C2.S1.1–3 → C2.S2 (no meeting) → C2.S4 → C2.S5 → C2.3, with every
+    notice once."""
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
@@ -51,6 +53,9 @@ def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: M
     mails = _mails_for(mailbox, number)
     assert len(mails) == len(notices)
     assert store.verify_chain().ok
+    classified = [r for r in store.audit_records(incident.id) if r.kind == "区分確定"]
+    assert [r.clause for r in classified] == ["C1.2.FAILURE"]
+    assert classified[0].actor == s.OPERATOR
 
 
 def _documents(number: str) -> list[tuple[str, str, str]]:
@@ -86,7 +91,8 @@ def _finish(driver: Driver, resumption_key: str) -> None:
 def test_help_requests_go_to_the_bodies_chosen_at_identification(
     driver: Driver, mailbox: Mailbox
 ) -> None:
-    """C2.S1.1: where the cause is hard to find, the vendor, 滋賀県 and 全国センター are asked."""
+    """C2.S1.1: where the cause is hard to find, the vendor, 滋賀県 and 全国センター are asked, at the
+    addresses of the 緊急時連絡網 (C2.1)."""
     run, number = _through_identification(
         driver,
         help_from=["保守委託事業者", "滋賀県", "全国センター"],
@@ -103,6 +109,17 @@ def test_help_requests_go_to_the_bodies_chosen_at_identification(
     assert any("滋賀県" in r for r in help_to)
     assert any("全国センター" in r for r in help_to)
     assert not any(d == "maintenance_request" for _, d, _ in docs)
+    contacts = runtime().config.contacts.bodies
+    addresses = {
+        n.address
+        for n in runtime().store.notices(runtime().store.incident(number).id)
+        if n.document == "help_request"
+    }
+    assert addresses == {
+        contacts[Body.VENDOR][0].email,
+        contacts[Body.PREFECTURE][0].email,
+        contacts[Body.CENTER][0].email,
+    }
     bodies = [m for m in _mails_for(mailbox, number) if "支援について（依頼）" in m["Subject"]]
     assert len(bodies) == 3
     assert "原因　調査中" in bodies[0].get_content()
@@ -111,8 +128,11 @@ def test_help_requests_go_to_the_bodies_chosen_at_identification(
 def test_long_outage_convenes_the_meeting_and_its_decisions_drive_the_notices(
     driver: Driver, mailbox: Mailbox
 ) -> None:
-    """C2.S2.2 → C2.S3.1–3: mayor report, convening notice, D2/D3/D6 from the meeting's choices,
-    result to the mayor; D8 leaves resumption to the chief (C2.S5)."""
+    """C2.S2.2 → C2.S3.1–3: mayor report, convening notice, the approval of measures (C2.S3.2),
+    each decision recorded under its clause — C2.S3.D1 機器等への対応, C2.S3.D2 関係機関への連絡,
+    C2.S3.D3 技術的支援依頼, C2.S3.D4 緊急体制, C2.S3.D5 町民への対応, C2.S3.D6 広報対応,
+    C2.S3.D7 代替措置, C2.S3.D8 再開運用の決定 — with D2/D3/D6 sending what was chosen, the result
+    to the mayor, and D8 leaving resumption to the chief (C2.S5)."""
     run, number = _through_identification(driver)
     driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
     driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
@@ -140,6 +160,8 @@ def test_long_outage_convenes_the_meeting_and_its_decisions_drive_the_notices(
     assert sum("関係市町村" in r for r in by_doc["resumption_notice"]) == 2
     decisions = [c for c, k, _ in _records(number, "会議決定")]
     assert decisions == [f"C2.S3.D{i}" for i in range(1, 9)]
+    approval = _records(number, "措置の承認")
+    assert [(c, a) for c, _, a in approval] == [("C2.S3.2", f"セキュリティ会議（議長 {s.CHIEF}）")]
     assert ("C2.S5", "再開承認") in [(c, k) for c, k, _ in _records(number)]
     press = next(m for m in _mails_for(mailbox, number) if "記者発表資料案" in m["Subject"])
     assert "【案】" in press.get_content()
@@ -245,7 +267,8 @@ def test_progress_reports_inconsistency_and_a_refused_resumption_go_round_again(
 
 
 def test_prevention_plan_must_name_content_owner_and_due_date(driver: Driver) -> None:
-    """C2.3: an adopted measure without 担当 or with an impossible date is refused."""
+    """C2.3: an adopted measure without 担当 or with an impossible date is refused; the report lists
+    every measure of the plan, adopted or not (C2.3.T2, C2.3.O2, C2.3.O4 here are not)."""
     run, number = _through_identification(driver)
     driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
     driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
@@ -269,3 +292,14 @@ def test_prevention_plan_must_name_content_owner_and_due_date(driver: Driver) ->
     assert "2027-02-30 は存在しない日付です" in refusal.summary
     adopted = [r.clause for r in records if r.kind == "再発防止策"]
     assert adopted == ["C2.3.T1", "C2.3.O1", "C2.3.O3", "C2.3"]
+    store = runtime().store
+    report = next(
+        n for n in store.notices(store.incident(number).id) if n.document == "prevention_report"
+    )
+    for line in (
+        "C2.3.T2 技術情報の収集　実施しない",
+        "C2.3.O2 オーバーホールの実施　実施しない",
+        "C2.3.O4 教育・研修　実施しない",
+        "期限 令和9年1月31日",
+    ):
+        assert line in report.body
