@@ -60,8 +60,10 @@ def summarize(answer: BaseModel, limit: int = 80) -> str:
         if name in (ANSWERER_FIELD, CODE_FIELD):
             continue
         value = getattr(answer, name)
-        if isinstance(value, BaseModel):
-            continue
+        if isinstance(value, BaseModel) or (
+            isinstance(value, list) and any(isinstance(v, BaseModel) for v in value)
+        ):
+            continue  # nested items are recorded by the step that acts on them
         if isinstance(value, list):
             text = "、".join(str(v.value if isinstance(v, Enum) else v) for v in value) or "なし"
         elif isinstance(value, Enum):
@@ -72,7 +74,7 @@ def summarize(answer: BaseModel, limit: int = 80) -> str:
             text = str(value)
         text = text if len(text) <= limit else text[:limit] + "…"
         parts.append(f"{field.title or name}: {text}")
-    return "; ".join(parts)
+    return "; ".join(parts) or "回答を受け付けました"
 
 
 def _header(

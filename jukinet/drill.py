@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 import httpx
@@ -361,9 +361,16 @@ class Api:
         found = self._json(self._send("POST", "/flow_runs/filter", what, body), what)
         return [Run.parse(r) for r in found]
 
-    def form_schema(self, run: Run) -> dict[str, Any]:
+    def form_schema(self, run: Run) -> dict[str, Any] | None:
+        """The paused form's JSON schema; None until the run has saved it.
+
+        Prefect sets the Paused/Suspended state first and saves the form's schema just after,
+        so a quick reader can see the pause before its form exists.
+        """
         what = f"{run.name} の回答フォームの定義の取得"
         response = self._send("GET", f"/flow_runs/{run.id}/input/{run.schema_key}", what)
+        if response.status_code == 404:
+            return None
         schema: dict[str, Any] = self._json(response, what)
         return schema
 
@@ -534,8 +541,10 @@ class Drill:
         )
 
     def _answer(self, run: Run, pause: Pause) -> None:
-        step = self._next_step(pause)
         schema = self.api.form_schema(run)
+        if schema is None:
+            return  # asked again on the next look, once the form is saved
+        step = self._next_step(pause)
         run_input = fill(
             schema, step.answer, f"手順 {step.number} 件目（条項 {step.clause}）の回答"
         )
@@ -577,7 +586,11 @@ def check(scenario: Scenario, records: Records, number: str) -> list[tuple[bool,
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """`jukinet drill`; the streams default to sys.stdout/sys.stderr (tests run drills side by side)."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
     parser = argparse.ArgumentParser(
         prog="jukinet drill",
         description="訓練シナリオに沿って緊急時対応を実行し、結果を確認します。",
@@ -589,12 +602,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="全体の制限時間（秒）")
     args = parser.parse_args(argv)
 
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
+        print(f"エラー: {exc}", file=err)
         return 2
-    print(f"訓練シナリオ「{scenario.name}」（{scenario.mode}）を {args.api} で実行します")
+    say(f"訓練シナリオ「{scenario.name}」（{scenario.mode}）を {args.api} で実行します")
     cache: list[Records] = []
 
     def records() -> Records:
@@ -603,28 +619,26 @@ def main(argv: list[str] | None = None) -> int:
         return cache[0]
 
     api = Api(args.api, os.environ.get("PREFECT_API_AUTH_STRING"))
-    drill = Drill(scenario, api, records, args.timeout)
     try:
-        number = drill.run()
+        number = Drill(scenario, api, records, args.timeout, say).run()
         results = check(scenario, records(), number)
     except ScenarioError as exc:
-        print(f"エラー: {exc}", file=sys.stderr)
-        return 2
-    except httpx.HTTPError as exc:
-        print(f"エラー: Prefect API（{args.api}）に接続できません: {exc}", file=sys.stderr)
+        print(f"エラー: {exc}", file=err)
         return 2
     except DrillFailed as exc:
-        print(f"不合格: {exc}", file=sys.stderr)
+        print(f"不合格: {exc}", file=err)
         return 1
     finally:
         api.client.close()
-    print("期待の確認:")
+        for opened in cache:
+            opened.store.engine.dispose()
+    say("期待の確認:")
     for ok, text in results:
-        print(f"  {'OK' if ok else 'NG'}  {text}")
+        say(f"  {'OK' if ok else 'NG'}  {text}")
     if all(ok for ok, _ in results):
-        print(f"合格: 事案 {number} はシナリオどおりに終わりました")
+        say(f"合格: 事案 {number} はシナリオどおりに終わりました")
         return 0
-    print(f"不合格: 事案 {number} に期待と異なる点があります", file=sys.stderr)
+    print(f"不合格: 事案 {number} に期待と異なる点があります", file=err)
     return 1
 
 

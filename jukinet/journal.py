@@ -34,7 +34,7 @@ def render_journal(incident: Incident, records: list[AuditRecord], notices: list
     for r in records:
         actor = r.actor + (f"（{r.on_behalf_of}）" if r.on_behalf_of else "")
         lines.append(
-            f"| {to_wareki_datetime(r.recorded_at)} | {r.clause} {clause_title(r.clause)} "
+            f"| {to_wareki_datetime(r.recorded_at, seconds=True)} | {r.clause} {clause_title(r.clause)} "
             f"| {r.kind} | {_cell(actor)} | {_cell(r.summary)} |"
         )
     lines += [
@@ -47,7 +47,7 @@ def render_journal(incident: Incident, records: list[AuditRecord], notices: list
     for n in notices:
         status = STATUS.get(n.status, n.status)
         if n.status == "sent" and n.sent_at:
-            status += f" {to_wareki_datetime(n.sent_at)}"
+            status += f" {to_wareki_datetime(n.sent_at, seconds=True)}"
         if n.status != "sent" and n.last_error:
             status += f"（試行 {n.attempts} 回）"
         lines.append(

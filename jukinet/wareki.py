@@ -46,10 +46,11 @@ def jst(dt: datetime) -> datetime:
     return dt.astimezone(JST)
 
 
-def to_wareki_datetime(dt: datetime) -> str:
-    """`2026-11-27T01:30Z` → "令和8年11月27日 10時30分"."""
+def to_wareki_datetime(dt: datetime, *, seconds: bool = False) -> str:
+    """`2026-11-27T01:30Z` → "令和8年11月27日 10時30分" (with `seconds`: "10時30分05秒")."""
     local = jst(dt)
-    return f"{to_wareki(local.date())} {local.hour}時{local.minute:02d}分"
+    text = f"{to_wareki(local.date())} {local.hour}時{local.minute:02d}分"
+    return text + f"{local.second:02d}秒" if seconds else text
 
 
 def fiscal_year(dt: datetime | date) -> int:

@@ -125,12 +125,12 @@ class TestRecords:
         rows = [line for line in lines(text) if line.startswith("| 令和")]
         assert len(rows) == 3
         assert rows[0].startswith(
-            "| 令和8年11月27日 9時00分 | C1.2 第1章 総則 2 緊急時の区分 | 区分確認 |"
+            "| 令和8年11月27日 9時00分00秒 | C1.2 第1章 総則 2 緊急時の区分 | 区分確認 |"
         )
         assert rows[1].startswith(
-            "| 令和8年11月27日 10時05分 | C2.S2.1 第2章 手順2① データ保護等の指示 |"
+            "| 令和8年11月27日 10時05分00秒 | C2.S2.1 第2章 手順2① データ保護等の指示 |"
         )
-        assert rows[2].startswith("| 令和8年11月28日 0時00分 | C2.S4 第2章 手順4 保守作業の実施 |")
+        assert rows[2].startswith("| 令和8年11月28日 0時00分00秒 | C2.S4 第2章 手順4 保守作業の実施 |")
 
     def test_actor_and_capacity(self) -> None:
         text = render_journal(incident(), RECORDS, [])
@@ -164,7 +164,7 @@ class TestNotices:
         rows = [line for line in lines(text) if line.startswith("| 多住第")]
         assert rows[0] == (
             "| 多住第1号 | 住基ネットの障害について（報告） | セキュリティ責任者 大滝 健二 | C2.S1.2 "
-            "| 送付済 令和8年11月27日 9時10分 |"
+            "| 送付済 令和8年11月27日 9時10分00秒 |"
         )
         assert rows[1].endswith("| C2.S2.1 | 未送付（送付失敗）（試行 3 回） |")
         assert rows[2].endswith("| 未送付 |")
