@@ -21,18 +21,27 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from jukinet.codes import hash_code
-from jukinet.config.loader import ConfigError, load_config
+from jukinet.config.loader import Config, ConfigError, load_config
 from jukinet.settings import load_settings
 
 MIN_CODE_LENGTH = 4
 
 
-def check_config(_: argparse.Namespace) -> int:
-    settings = load_settings()
+def _config(refusal: str | None = None) -> Config | None:
+    """The validated configuration, or None after printing every problem in Japanese."""
     try:
-        cfg = load_config(settings.config_dir)
+        return load_config(load_settings().config_dir)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        if refusal:
+            print(refusal, file=sys.stderr)
+        return None
+
+
+def check_config(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    cfg = _config()
+    if cfg is None:
         return 2
     town = cfg.town.municipality
     print(
@@ -88,10 +97,8 @@ def verify_audit(_: argparse.Namespace) -> int:
     from jukinet.store.store import Store
 
     settings = load_settings()
-    try:
-        cfg = load_config(settings.config_dir)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    cfg = _config()
+    if cfg is None:
         return 2
     store = Store(make_engine(settings.store_url), cfg.town.municipality.code)
     report = store.verify_chain()
@@ -103,12 +110,7 @@ def verify_audit(_: argparse.Namespace) -> int:
 
 
 def worker(_: argparse.Namespace) -> int:
-    settings = load_settings()
-    try:
-        load_config(settings.config_dir)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        print("設定に誤りがあるため、ワーカーを起動しません。", file=sys.stderr)
+    if _config("設定に誤りがあるため、ワーカーを起動しません。") is None:
         return 2
     prefect = Path(sys.executable).with_name("prefect")
     argv = [str(prefect), "worker", "start", "--pool", "jukinet", "--type", "process"]
