@@ -79,6 +79,18 @@ class TestCheckConfig:
         assert "contacts.yaml: ファイルがありません" in done.stderr
 
 
+class TestWorker:
+    def test_refuses_to_start_on_invalid_configuration(
+        self, config_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`jukinet worker` checks first: the worker never starts to fail later at a notice."""
+        (config_dir / "drill.yaml").write_text("recipients: []\n", encoding="utf-8")
+        assert main(["worker"]) == 2  # returned: os.execv of `prefect worker` never happened
+        err = capsys.readouterr().err
+        assert "drill.yaml: 「訓練時の宛先」(recipients)" in err
+        assert err.rstrip().endswith("設定に誤りがあるため、ワーカーを起動しません。")
+
+
 class TestSetCode:
     def test_new_code_verifies_and_is_never_shown(
         self, config_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
