@@ -130,7 +130,9 @@ class TestRecords:
         assert rows[1].startswith(
             "| 令和8年11月27日 10時05分00秒 | C2.S2.1 第2章 手順2① データ保護等の指示 |"
         )
-        assert rows[2].startswith("| 令和8年11月28日 0時00分00秒 | C2.S4 第2章 手順4 保守作業の実施 |")
+        assert rows[2].startswith(
+            "| 令和8年11月28日 0時00分00秒 | C2.S4 第2章 手順4 保守作業の実施 |"
+        )
 
     def test_actor_and_capacity(self) -> None:
         text = render_journal(incident(), RECORDS, [])
