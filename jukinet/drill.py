@@ -1,6 +1,6 @@
 """`jukinet drill SCENARIO.yaml`: a scripted drill against the running product.
 
-    jukinet drill scenarios/a_short_outage.yaml [--api http://127.0.0.1:4200/api] [--timeout 300]
+    jukinet drill scenarios/a-short-outage.yaml [--api http://127.0.0.1:4200/api] [--timeout 300]
 
 Map of the module:
   load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 発見報告, 手順, 期待)
@@ -13,7 +13,8 @@ Map of the module:
 A step is matched by its clause: the part of the pause key before the first "--"
 (flows/human.py `pause_key`: `<clause>--<step>--<attempt>`). A refused answer shows as the same
 question asked again with the next attempt number. Exit codes: 0 every step and expectation as
-scripted, 1 the drill went otherwise (the message says where), 2 the scenario or the API is unusable.
+scripted and every answer used, 1 the drill went otherwise (the message says where), 2 the
+scenario cannot be used as written (its shape, a field title or a choice the form does not have).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ CHAPTER1_TAG = "第1章"
 CHAPTER2_TAG = "第2章"
 CHAPTER3_STATE = "第3章（手作業で対応）"  # tasks/chapter1.py hand_over_unauthorized
 REFUSED = "拒否"
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5
 DEFAULT_API = "http://127.0.0.1:4200/api"
 ENDED_BADLY = {"FAILED", "CRASHED", "CANCELLED", "CANCELLING"}
 
@@ -530,6 +531,10 @@ class Drill:
                 "受け付けられました"
             )
 
+    def unused(self) -> list[Step]:
+        """Answers the drill never asked for, e.g. for a branch the run did not take."""
+        return [step for i, step in enumerate(self.scenario.steps) if i not in self.used]
+
     def _next_step(self, pause: Pause) -> Step:
         for i, step in enumerate(self.scenario.steps):
             if i not in self.used and slug(step.clause) == pause.clause:
@@ -618,9 +623,14 @@ def main(
             cache.append(Records())
         return cache[0]
 
+    if scenario.mode != "訓練":
+        say(
+            f"注意: 実施区分「{scenario.mode}」で実行します。通知は訓練用ではなく実際の宛先へ送られます"
+        )
     api = Api(args.api, os.environ.get("PREFECT_API_AUTH_STRING"))
+    drill = Drill(scenario, api, records, args.timeout, say)
     try:
-        number = Drill(scenario, api, records, args.timeout, say).run()
+        number = drill.run()
         results = check(scenario, records(), number)
     except ScenarioError as exc:
         print(f"エラー: {exc}", file=err)
@@ -632,6 +642,8 @@ def main(
         api.client.close()
         for opened in cache:
             opened.store.engine.dispose()
+    unused = "、".join(f"{s.number} 件目（{s.clause}）" for s in drill.unused()) or "なし"
+    results.append((unused == "なし", f"シナリオの回答をすべて使用（未使用: {unused}）"))
     say("期待の確認:")
     for ok, text in results:
         say(f"  {'OK' if ok else 'NG'}  {text}")

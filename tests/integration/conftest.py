@@ -93,11 +93,13 @@ class Stack:
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self.mailbox = Mailbox(home / "mailbox")
         self.port = free_port(HOST)
+        while self.port == self.mailbox.port:
+            self.port = free_port(HOST)
         self.api_url = f"http://{HOST}:{self.port}/api"
         self.logs = home / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.mailbox = Mailbox(home / "mailbox")
         self.config_dir = home / "config"
         self.server: subprocess.Popen[bytes] | None = None
         self.worker: subprocess.Popen[bytes] | None = None
@@ -120,6 +122,8 @@ class Stack:
             PREFECT_LOCAL_STORAGE_PATH=str(prefect_home / "storage"),
             JUKINET_HOME=str(self.home),
             JUKINET_CONFIG_DIR=str(self.config_dir),
+            JUKINET_SMTP_PORT=str(self.mailbox.port),
+            JUKINET_UI_URL=f"http://{HOST}:{self.port}",
             PYTHONUNBUFFERED="1",
         )
         return env
@@ -239,7 +243,14 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
 
 
-PRODUCT_ENV = ("JUKINET_HOME", "JUKINET_CONFIG_DIR", "JUKINET_STORE_URL", "PREFECT_API_URL")
+PRODUCT_ENV = (
+    "JUKINET_HOME",
+    "JUKINET_CONFIG_DIR",
+    "JUKINET_STORE_URL",
+    "JUKINET_SMTP_PORT",
+    "JUKINET_UI_URL",
+    "PREFECT_API_URL",
+)
 
 
 @pytest.fixture(scope="session")

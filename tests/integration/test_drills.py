@@ -1,0 +1,96 @@
+"""Every drill scenario in scenarios/ runs as scripted against the real stack (`jukinet drill`).
+
+All selected scenarios are started at once against the session's one stack, a few at a time
+(JUKINET_DRILL_CONCURRENCY, default 4; 1 runs them one after the other): each step costs a new
+flow-run process (~5 s here), so one after the other they would take ten minutes. Each drill
+drives its own incident, found by its number, so the others do not disturb it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from jukinet.drill import main
+from jukinet.settings import PROJECT_ROOT
+from tests.integration.conftest import Stack
+
+SCENARIOS = sorted((PROJECT_ROOT / "scenarios").glob("*.yaml"))
+CONCURRENCY = int(os.environ.get("JUKINET_DRILL_CONCURRENCY", "4"))
+DRILL_TIMEOUT = 420
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    output: str
+
+
+def drill(stack: Stack, path: Path) -> Outcome:
+    """`jukinet drill PATH --api …` in this process, its output collected."""
+    out = io.StringIO()
+    argv = [str(path), "--api", stack.api_url, "--timeout", str(DRILL_TIMEOUT)]
+    code = main(argv, stdout=out, stderr=out)
+    return Outcome(code, out.getvalue())
+
+
+def variant(source: str, target: Path, change: Any) -> Path:
+    """A copy of scenarios/<source>.yaml with `change(data)` applied."""
+    yaml = YAML()
+    data = yaml.load((PROJECT_ROOT / "scenarios" / f"{source}.yaml").read_text(encoding="utf-8"))
+    change(data)
+    with target.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    return target
+
+
+@pytest.fixture(scope="module")
+def drills(stack: Stack, request: pytest.FixtureRequest) -> Iterator[dict[str, Future[Outcome]]]:
+    """The selected scenarios, started side by side on first use."""
+    selected = [
+        Path(str(item.callspec.params["path"]))
+        for item in request.session.items
+        if isinstance(item, pytest.Function)
+        and item.originalname == "test_scenario_runs_as_scripted"
+    ]
+    with ThreadPoolExecutor(max(1, CONCURRENCY), thread_name_prefix="drill") as pool:
+        yield {path.stem: pool.submit(drill, stack, path) for path in selected}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario_runs_as_scripted(drills: dict[str, Future[Outcome]], path: Path) -> None:
+    outcome = drills[path.stem].result(timeout=DRILL_TIMEOUT * len(drills))
+    assert outcome.code == 0, outcome.output
+    assert "  NG  " not in outcome.output
+    assert "合格: 事案" in outcome.output
+
+
+def test_a_step_without_an_answer_names_its_clause(stack: Stack, tmp_path: Path) -> None:
+    def only_classification(data: Any) -> None:
+        del data["手順"][1:]
+
+    outcome = drill(
+        stack, variant("a-short-outage", tmp_path / "missing.yaml", only_classification)
+    )
+    assert outcome.code == 1, outcome.output
+    assert "条項 C2.S1.1 の回答がシナリオにありません" in outcome.output
+
+
+def test_a_wrong_expectation_fails_the_drill(stack: Stack, tmp_path: Path) -> None:
+    def expect_a_mayor_report(data: Any) -> None:
+        data["期待"]["通知"].append({"宛先": "町長", "文書": "mayor_report"})
+
+    outcome = drill(
+        stack, variant("j-unauthorized-act", tmp_path / "wrong.yaml", expect_a_mayor_report)
+    )
+    assert outcome.code == 1, outcome.output
+    assert "NG  通知 mayor_report → 町長" in outcome.output
+    assert "OK  最終状態 第3章（手作業で対応）" in outcome.output
