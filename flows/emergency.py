@@ -88,7 +88,8 @@ def emergency_response(
 ) -> str:
     """Declare an emergency (C1.1), confirm its class (C1.2) and run its chapter."""
     drill = mode is Mode.DRILL
-    number = register_incident(report, drill, current_flow_run_id())
+    opened = runtime().store.incident_by_origin(current_flow_run_id())  # a replay after resume
+    number = opened.number if opened else register_incident(report, drill, current_flow_run_id())
     incident = runtime().store.incident(number)
     _rename_run(number, report, drill)
     ui = runtime().config.town.ui_url.rstrip("/")

@@ -75,6 +75,15 @@ class Store:
 
     # --- incidents -------------------------------------------------------------------
 
+    def incident_by_origin(self, origin_key: str) -> Incident | None:
+        with self.session() as s:
+            return s.execute(
+                select(Incident).where(
+                    Incident.municipality_code == self.municipality,
+                    Incident.origin_key == origin_key,
+                )
+            ).scalar_one_or_none()
+
     def open_incident(
         self,
         *,

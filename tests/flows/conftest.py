@@ -125,8 +125,18 @@ class Driver:
             "approval_code": values.pop("code", CODES.get(answerer)),
             **values,
         }
+        deadline = time.monotonic() + 10
         with get_client(sync_client=True) as client:
-            result = client.resume_flow_run(run.id, run_input=payload)
+            while True:
+                result = client.resume_flow_run(run.id, run_input=payload)
+                # Prefect sets Paused before it saves the form's schema: a resume in that gap
+                # is rejected ("Run input schema not found") and is simply sent again.
+                reason = str(getattr(result.details, "reason", ""))
+                if result.status.value == "ACCEPT" or "schema not found" not in reason:
+                    break
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
             assert result.status.value == "ACCEPT", result.details
         return run
 

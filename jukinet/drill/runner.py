@@ -1,0 +1,210 @@
+"""Runs a scenario: start 第1章, answer each paused step, follow chapter 2, check the expectations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jukinet.drill.api import Api, Pause, Run
+from jukinet.drill.constants import (
+    CHAPTER1_DEPLOYMENT,
+    CHAPTER1_TAG,
+    CHAPTER2_TAG,
+    CHAPTER3_STATE,
+    ENDED_BADLY,
+    POLL_SECONDS,
+    REFUSED,
+)
+from jukinet.drill.scenario import DrillFailed, Scenario, Step
+from jukinet.drill.schema import fill, slug
+
+
+class Records:
+    """The product's store, opened as the product opens it (JUKINET_* environment)."""
+
+    def __init__(self) -> None:
+        from jukinet.config.loader import load_config
+        from jukinet.settings import load_settings
+        from jukinet.store.db import make_engine
+        from jukinet.store.store import Store
+
+        settings = load_settings()
+        code = load_config(settings.config_dir).town.municipality.code
+        self.store = Store(make_engine(settings.store_url), code)
+
+    def refusal(self, number: str, pause: Pause) -> str:
+        incident = self.store.incident(number)
+        for record in reversed(self.store.audit_records(incident.id)):
+            ask_key = str(record.details.get("ask_key", ""))
+            step, _, attempt = ask_key.rpartition("#")
+            previous = attempt == str(pause.attempt - 1)
+            if record.kind == "回答拒否" and slug(step) == pause.step and previous:
+                return record.summary
+        return "理由は記録にありません"
+
+
+# --- the drill ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    step: Step
+    pause: Pause
+    answerer: str
+
+
+@dataclass
+class Drill:
+    scenario: Scenario
+    api: Api
+    records: Callable[[], Records]
+    timeout: float
+    say: Callable[[str], None] = print
+    used: set[int] = field(default_factory=set)
+    answered: dict[str, str] = field(default_factory=dict)  # run id → pause key answered
+    waiting: dict[str, Submitted] = field(default_factory=dict)  # run id → answer not judged yet
+    number: str | None = None
+    first_id: str = ""
+
+    def run(self) -> str:
+        """Drive the incident to its end; returns the incident number."""
+        flow, name = CHAPTER1_DEPLOYMENT
+        deployment = self.api.deployment(flow, name)
+        parameters = fill(
+            deployment.get("parameter_openapi_schema") or {},
+            {"発見報告": self.scenario.report, "実施区分": self.scenario.mode},
+            "発見報告・実施区分",
+        )
+        first = self.api.start(str(deployment["id"]), parameters)
+        self.first_id = first.id
+        self.say(f"第1章 緊急時対応を開始しました（フロー実行 {first.id}）")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if time.monotonic() > deadline:
+                raise DrillFailed(self._timeout_message())
+            if self._tick():
+                assert self.number is not None
+                return self.number
+            time.sleep(POLL_SECONDS)
+
+    def _timeout_message(self) -> str:
+        where = f"事案 {self.number}" if self.number else f"フロー実行 {self.first_id}"
+        return f"{self.timeout:.0f} 秒以内に{where}の対応が終わりませんでした"
+
+    def _tick(self) -> bool:
+        """One look at the incident's runs; True once it has ended as the scenario expects."""
+        if self.number is None:
+            first = self.api.run(self.first_id)
+            if CHAPTER1_TAG in first.tags and first.name.split(" ")[0] in first.tags:
+                self.number = first.name.split(" ")[0]
+                self.say(f"事案番号 {self.number}")
+            runs = [first]
+        else:
+            runs = self.api.tagged(self.number)
+        ended = False
+        for run in runs:
+            if run.state == "PAUSED" and run.pause and self.answered.get(run.id) != run.pause.key:
+                self._judge(run, run.pause)
+                self._answer(run, run.pause)
+            elif run.state == "COMPLETED":
+                self._judge(run, None)
+                ended = ended or CHAPTER2_TAG in run.tags
+            elif run.state in ENDED_BADLY:
+                ended = self._ended_badly(run) or ended
+        return ended
+
+    def _ended_badly(self, run: Run) -> bool:
+        chapter1 = CHAPTER1_TAG in run.tags or run.id == self.first_id
+        if run.state == "FAILED" and chapter1 and self.scenario.final_state == CHAPTER3_STATE:
+            self._judge(run, None)
+            self.say(f"第1章のフロー実行は想定どおり失敗で終わりました: {run.message}")
+            return True
+        raise DrillFailed(
+            f"フロー実行「{run.name}」が {run.state_name} で終わりました: {run.message or '理由不明'}"
+        )
+
+    def _judge(self, run: Run, pause: Pause | None) -> None:
+        """Report the run's last answer: refused if the same question came back, else accepted."""
+        sent = self.waiting.pop(run.id, None)
+        if sent is None:
+            return
+        p = sent.pause
+        refused = (
+            pause is not None
+            and (pause.clause, pause.step) == (p.clause, p.step)
+            and pause.attempt == p.attempt + 1
+        )
+        reason = (
+            self.records().refusal(self.number, pause) if refused and self.number and pause else ""
+        )
+        verdict = f"{REFUSED}（{reason}）" if refused else "受付"
+        self.say(f"  {sent.step.clause:<14} {sent.answerer}  {verdict}")
+        if refused and not sent.step.expect_refusal:
+            raise DrillFailed(
+                f"手順 {sent.step.number} 件目（条項 {sent.step.clause}）の回答が拒否されました: {reason}"
+            )
+        if sent.step.expect_refusal and not refused:
+            raise DrillFailed(
+                f"手順 {sent.step.number} 件目（条項 {sent.step.clause}）の回答は拒否される想定でしたが、"
+                "受け付けられました"
+            )
+
+    def unused(self) -> list[Step]:
+        """Answers the drill never asked for, e.g. for a branch the run did not take."""
+        return [step for i, step in enumerate(self.scenario.steps) if i not in self.used]
+
+    def _next_step(self, pause: Pause) -> Step:
+        for i, step in enumerate(self.scenario.steps):
+            if i not in self.used and slug(step.clause) == pause.clause:
+                self.used.add(i)
+                return step
+        raise DrillFailed(
+            f"条項 {pause.clause.upper().replace('-', '.')} の回答がシナリオにありません"
+            f"（一時停止キー {pause.key}）。手順に「条項: …」の回答を追加してください"
+        )
+
+    def _answer(self, run: Run, pause: Pause) -> None:
+        schema = self.api.form_schema(run)
+        if schema is None:
+            return  # asked again on the next look, once the form is saved
+        step = self._next_step(pause)
+        run_input = fill(
+            schema, step.answer, f"手順 {step.number} 件目（条項 {step.clause}）の回答"
+        )
+        status, reason = self.api.resume(run, run_input)
+        if status != "ACCEPT":
+            raise DrillFailed(
+                f"手順 {step.number} 件目（条項 {step.clause}）の回答をサーバーが受け付けませんでした: {reason}"
+            )
+        self.answered[run.id] = pause.key
+        answerer = str(step.answer.get("回答者", "（回答者なし）"))
+        self.waiting[run.id] = Submitted(step, pause, answerer)
+
+
+# --- expectations --------------------------------------------------------------------------
+
+
+def check(scenario: Scenario, records: Records, number: str) -> list[tuple[bool, str]]:
+    """Each expectation with OK/NG, e.g. (True, "通知 滋賀県 へ help_request")."""
+    store = records.store
+    incident = store.incident(number)
+    notices = store.notices(incident.id)
+    results: list[tuple[bool, str]] = []
+    for expected in scenario.notices:
+        found = [
+            n
+            for n in notices
+            if n.document == expected.document
+            and expected.recipient in n.recipient
+            and (expected.clause is None or n.clause == expected.clause)
+        ]
+        ok = len(found) == expected.count if expected.count is not None else bool(found)
+        results.append((ok, f"{expected.describe()}（記録: {len(found)} 件）"))
+    if scenario.notices:
+        unsent = [f"{n.document}→{n.recipient}" for n in notices if n.status != "sent"]
+        results.append((not unsent, f"通知はすべて送付済み（未送付 {len(unsent)} 件）"))
+    if scenario.final_state is not None:
+        ok = incident.state == scenario.final_state
+        results.append((ok, f"最終状態 {scenario.final_state}（記録: {incident.state}）"))
+    return results
