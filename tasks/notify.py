@@ -37,7 +37,9 @@ def notice_markdown(notice: Notice) -> str:
 
 
 def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
-    """Deliver a pending notice, then record it in the audit chain and as an artifact."""
+    """Deliver a pending notice, then record it in the audit chain (keyed: a replay that finds it
+    already sent still completes a record a crash may have cut short) and as an artifact."""
+    already_sent = notice.status == "sent"
     sent = deliver(runtime().outbox, notice)
     runtime().store.audit(
         incident.id,
@@ -47,7 +49,8 @@ def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
         event_key=f"{incident.number}|sent|{sent.key}",
         details={"notice_key": sent.key, "address": sent.address},
     )
-    create_markdown_artifact(markdown=notice_markdown(sent), description=f"通知 {sent.subject}")
+    if not already_sent:
+        create_markdown_artifact(markdown=notice_markdown(sent), description=f"通知 {sent.subject}")
     return sent
 
 
@@ -77,10 +80,7 @@ def send_notice(
     incident = rt.store.incident(incident_number)
     req = NoticeRequest(clause, DOCUMENTS[document_id], recipient, sender, data, key_suffix)
     notice = prepare(rt.outbox, incident, req)
-    if notice.status == "sent":
-        return notice.id
-    sent = deliver_and_record(incident, notice)
-    return sent.id
+    return deliver_and_record(incident, notice).id
 
 
 def notify(
