@@ -1,8 +1,8 @@
 """第1章 総則 — 緊急時対応: the discoverer's report, the classification, then chapter 2 or 3.
 
 Approval contract: the classification (C1.2) is confirmed by 住基ネット担当者 or a deputy with an
-approval code. Chapter 2 runs as its own deployment (a subflow cannot suspend, DESIGN.md §3),
-started once per incident by an idempotency key; in tests it runs in-process.
+approval code. Chapters 2 and 3 run as their own deployments (a subflow cannot suspend,
+DESIGN.md §3), started once per incident by an idempotency key; in tests they run in-process.
 """
 
 from __future__ import annotations
@@ -20,21 +20,17 @@ from flows.human import ask
 from flows.runtime import (
     current_flow_run_id,
     in_deployment,
-    publish_journal,
     run_step,
     runtime,
     step_task,
 )
+from flows.unauthorized import unauthorized_act
 from jukinet.forms.chapter1 import Classification, DiscoveryReport
 from jukinet.plan import EMERGENCY_CLASS_TEXT, EmergencyClass, Role
-from tasks.chapter1 import (
-    fix_classification,
-    hand_over_unauthorized,
-    register_incident,
-    report_discovery,
-)
+from tasks.chapter1 import fix_classification, register_incident, report_discovery
 
 CHAPTER2_DEPLOYMENT = "第2章 機器障害/機器障害"
+CHAPTER3_DEPLOYMENT = "第3章 不正行為/不正行為"
 
 
 class Mode(StrEnum):
@@ -42,40 +38,51 @@ class Mode(StrEnum):
     DRILL = "訓練"
 
 
-class UnautomatedChapter(Exception):
-    """Chapter 3 is handled by hand until it is automated."""
-
-
-def _rename_run(number: str, report: DiscoveryReport, drill: bool) -> None:
-    name = f"{number} 第1章 緊急時対応 {report.discovered_on.isoformat()}"
+def rename_run(name: str, tags: list[str]) -> None:
+    """`令和8年度-001 第1章 緊急時対応 2026-11-27`, tagged with the number and the chapter."""
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(current_flow_run_id())  # type: ignore[arg-type]
-        tags = [*run.tags, number, "第1章", *(["訓練"] if drill else [])]
-        client.update_flow_run(run.id, name=name, tags=list(dict.fromkeys(tags)))
+        client.update_flow_run(run.id, name=name, tags=list(dict.fromkeys([*run.tags, *tags])))
+
+
+def _start_deployment(number: str, drill: bool, deployment: str, chapter: str) -> str:
+    """Start a chapter's deployment once for this incident (idempotency key); returns its run id."""
+    code = runtime().config.town.municipality.code
+    run = run_deployment(
+        deployment,
+        parameters={"incident_number": number},
+        as_subflow=False,
+        timeout=0,
+        tags=[number, chapter, *(["訓練"] if drill else [])],
+        idempotency_key=f"{code}|{number}|{chapter}",
+    )
+    return str(run.id)  # type: ignore[union-attr]
+
+
+def _record_start(number: str, clause: str, chapter: str, run_id: str) -> None:
+    store = runtime().store
+    store.audit(
+        store.incident(number).id,
+        clause,
+        f"{chapter}開始",
+        f"{chapter}の手順を開始しました",
+        event_key=f"{number}|{chapter}-started",
+        details={"flow_run_id": run_id},
+    )
 
 
 @step_task("第2章 機器障害の開始 (C1.2.FAILURE)")
 def start_chapter2(number: str, drill: bool) -> str:
-    """Start the chapter-2 deployment once for this incident; returns its flow run id."""
-    store = runtime().store
-    code = runtime().config.town.municipality.code
-    run = run_deployment(
-        CHAPTER2_DEPLOYMENT,
-        parameters={"incident_number": number},
-        as_subflow=False,
-        timeout=0,
-        tags=[number, "第2章", *(["訓練"] if drill else [])],
-        idempotency_key=f"{code}|{number}|chapter2",
-    )
-    store.audit(
-        store.incident(number).id,
-        "C1.2.FAILURE",
-        "第2章開始",
-        "第2章 機器障害の手順を開始しました",
-        event_key=f"{number}|chapter2-started",
-        details={"flow_run_id": str(run.id)},  # type: ignore[union-attr]
-    )
-    return str(run.id)  # type: ignore[union-attr]
+    run_id = _start_deployment(number, drill, CHAPTER2_DEPLOYMENT, "第2章")
+    _record_start(number, "C1.2.FAILURE", "第2章", run_id)
+    return run_id
+
+
+@step_task("第3章 不正行為の開始 (C1.2.UNAUTHORIZED・C3.S1.3)")
+def start_chapter3(number: str, drill: bool, clause: str = "C1.2.UNAUTHORIZED") -> str:
+    run_id = _start_deployment(number, drill, CHAPTER3_DEPLOYMENT, "第3章")
+    _record_start(number, clause, "第3章", run_id)
+    return run_id
 
 
 @flow(name="第1章 緊急時対応", flow_run_name="緊急時対応 {report.discovered_on}", log_prints=False)
@@ -91,7 +98,10 @@ def emergency_response(
     opened = runtime().store.incident_by_origin(current_flow_run_id())  # a replay after resume
     number = opened.number if opened else register_incident(report, drill, current_flow_run_id())
     incident = runtime().store.incident(number)
-    _rename_run(number, report, drill)
+    rename_run(
+        f"{number} 第1章 緊急時対応 {report.discovered_on.isoformat()}",
+        [number, "第1章", *(["訓練"] if drill else [])],
+    )
     ui = runtime().config.town.ui_url.rstrip("/")
     run_step(
         incident,
@@ -119,12 +129,12 @@ def emergency_response(
         run_step(incident, "C1.2.fix", fix_classification, number, answer.value, answer.answerer)
     )
     if cls is EmergencyClass.UNAUTHORIZED:
-        run_step(incident, "C1.2.ch3", hand_over_unauthorized, number)
-        publish_journal(incident)
-        raise UnautomatedChapter(
-            f"事案 {number} は不正行為に区分されました。第3章の手順はまだ自動化されていないため、"
-            "計画書第3章に従い手作業で対応してください（経過記録に記録済み）。"
-        )
+        if in_deployment():
+            started = run_step(incident, "C1.2.ch3", start_chapter3, number, drill)
+            get_run_logger().info("第3章 不正行為を開始しました（フロー実行 %s）", started)
+        else:
+            unauthorized_act(number)  # tests: in-process, where pauses block instead of suspending
+        return number
     if in_deployment():
         started = run_step(incident, "C1.2.ch2", start_chapter2, number, drill)
         get_run_logger().info("第2章 機器障害を開始しました（フロー実行 %s）", started)

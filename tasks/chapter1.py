@@ -8,7 +8,9 @@ from flows.runtime import runtime, step_task
 from jukinet.forms.chapter1 import Classification, DiscoveryReport, PresumedClass
 from jukinet.forms.common import personal_data_problems
 from jukinet.notices import recipients
+from jukinet.notices.recipients import Recipient
 from jukinet.plan import EMERGENCY_CLASS_CLAUSE, Role
+from jukinet.store.models import Incident
 from tasks.notify import notify
 
 
@@ -54,12 +56,18 @@ def report_discovery(incident_number: str, report: DiscoveryReport, run_url: str
     to = recipients.for_role(rt.config, Role.OPERATOR)
     if report.presumed is not PresumedClass.FAILURE:
         to += recipients.for_role(rt.config, Role.SEC_OFFICER)
+    send_discovery(incident, "C2.S1.1", to, run_url)
+
+
+def send_discovery(incident: Incident, clause: str, to: list[Recipient], run_url: str) -> None:
+    """The discoverer's report (the run's parameters) as a notice to `to`."""
+    report = DiscoveryReport.model_validate(incident.declaration)
     notify(
         incident,
-        "C2.S1.1",
+        clause,
         "discovery_report",
         to,
-        f"{rt.config.town.municipality.name} 緊急時対応システム（報告者 {report.reporter}）",
+        f"{runtime().config.town.municipality.name} 緊急時対応システム（報告者 {report.reporter}）",
         {"declaration": report, "discovered": report.discovered, "run_url": run_url},
     )
 
@@ -79,22 +87,3 @@ def fix_classification(incident_number: str, answer: Classification, answerer: s
         actor=answerer,
     )
     return cls.value
-
-
-@step_task("第3章 不正行為への引継ぎ (C1.2.UNAUTHORIZED)")
-def hand_over_unauthorized(incident_number: str) -> None:
-    """Chapter 3 is not automated yet: say so in the record and fail loudly, never silently."""
-    store = runtime().store
-    incident = store.incident(incident_number)
-    message = (
-        "不正行為（第3章）の手順はこのシステムではまだ自動化されていません。"
-        "計画書第3章に従い、直ちにセキュリティ責任者の指示で対応してください。"
-    )
-    store.set_incident(incident.id, state="第3章（手作業で対応）")
-    store.audit(
-        incident.id,
-        "C1.2.UNAUTHORIZED",
-        "引継ぎ",
-        message,
-        event_key=f"{incident.number}|chapter3-manual",
-    )

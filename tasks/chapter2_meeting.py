@@ -13,7 +13,15 @@ from jukinet.forms.chapter2 import (
 )
 from jukinet.forms.common import jst_datetime
 from jukinet.plan import MEETING_ITEMS_CH2, Body, Role, SystemMeasure
-from tasks.common import discovered_at, staff_sender, to_bodies, to_roles, town_sender
+from tasks.common import (
+    decision_lines,
+    discovered_at,
+    meeting_agenda,
+    staff_sender,
+    to_bodies,
+    to_roles,
+    town_sender,
+)
 from tasks.notify import notify
 
 NOTIFY_BODIES = {
@@ -26,6 +34,7 @@ SUPPORT_BODIES = {
     SupportBody.PREFECTURE: Body.PREFECTURE,
     SupportBody.VENDOR: Body.VENDOR,
 }
+MATTER = "住基ネットの障害"
 PUBLICITY_DOCUMENTS = {
     Publicity.HOMEPAGE: "homepage_notice",
     Publicity.INFO: "info_sheet",
@@ -54,7 +63,13 @@ def convene_meeting(
         "meeting_convening",
         to_roles(Role.MEETING),
         staff_sender(Role.CHIEF, answerer),
-        {"convening": convening, "meeting_time": when, "ident": ident},
+        {
+            "convening": convening,
+            "meeting_time": when,
+            "matter": MATTER,
+            "agenda": meeting_agenda("障害の状況・原因・支障の程度の報告", MEETING_ITEMS_CH2),
+            "summary": f"{ident.failure_type.value}（{ident.location}）",
+        },
     )
 
 
@@ -158,5 +173,8 @@ def report_meeting_to_mayor(number: str, result: MeetingResult, answerer: str) -
         "meeting_result_report",
         to_roles(Role.MAYOR),
         staff_sender(Role.CHIEF, answerer),
-        {"result": result},
+        {
+            "matter": MATTER,
+            "decisions": decision_lines(result, MEETING_ITEMS_CH2, _decision_texts(result)),
+        },
     )

@@ -22,6 +22,8 @@ from jukinet.store.models import utcnow
 from tasks.common import staff_sender, to_bodies, to_roles, town_sender
 from tasks.notify import deliver_and_record, notify
 
+CHIEF_APPROVALS = ("C2.S5", "C3.S6.1")  # else the meeting decides (C2.S5.MEETING, C3.S4.D9)
+
 
 class UndeliveredNotices(Exception):
     """Notices of the incident are still undelivered at its close."""
@@ -70,13 +72,13 @@ def record_repair(number: str, repair: RepairReport, answerer: str, key: str) ->
 
 @step_task("手順5 本人確認情報の整合性の確認 (C2.S5)")
 def record_integrity(
-    number: str, integrity: IntegrityConfirmation, answerer: str, key: str
+    number: str, integrity: IntegrityConfirmation, answerer: str, key: str, clause: str = "C2.S5"
 ) -> None:
     store = runtime().store
     incident = store.incident(number)
     store.audit(
         incident.id,
-        "C2.S5",
+        clause,
         "整合性確認",
         f"{integrity.result.value}（確認方法: {integrity.method}、修復: {integrity.repairs}）",
         event_key=f"{number}|{key}",
@@ -131,7 +133,7 @@ def record_resumption_decision(
         "再開承認" if resume else "再開不承認",
         f"{approval.decision.value}（{approval.remarks}）",
         event_key=f"{number}|{key}",
-        actor=answerer if clause == "C2.S5" else f"セキュリティ会議（議長 {answerer}）",
+        actor=answerer if clause in CHIEF_APPROVALS else f"セキュリティ会議（議長 {answerer}）",
     )
     return resume
 
@@ -201,7 +203,7 @@ def report_prevention(number: str, plan: PreventionPlan, answerer: str) -> None:
 
 
 @step_task("緊急時対応の終結")
-def close_incident(number: str) -> None:
+def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> None:
     """Re-try what is still undelivered; close the incident only when every notice went out."""
     rt = runtime()
     incident = rt.store.incident(number)
@@ -215,13 +217,17 @@ def close_incident(number: str) -> None:
     if still:
         rt.store.audit(
             incident.id,
-            "C2.S5",
+            clause,
             "未送付",
             f"未送付の通知が {len(still)} 件あります",
             event_key=f"{number}|undelivered-at-close|{len(rt.store.audit_records(incident.id))}",
         )
         raise UndeliveredNotices("未送付の通知があります:\n" + "\n".join(still))
-    rt.store.set_incident(incident.id, state="終結", closed_at=utcnow())
+    rt.store.set_incident(incident.id, state=state, closed_at=utcnow())
     rt.store.audit(
-        incident.id, "C2.3", "終結", "緊急時対応を終結しました", event_key=f"{number}|closed"
+        incident.id,
+        clause,
+        "終結",
+        f"緊急時対応を終結しました（{state}）",
+        event_key=f"{number}|closed",
     )

@@ -109,7 +109,11 @@ def instruct_data_protection(number: str, judgement: ChiefJudgement, answerer: s
         "protection_instruction",
         to_roles(Role.SYS_ADMIN, Role.SEC_OFFICER),
         staff_sender(Role.CHIEF, answerer),
-        {"judgement": judgement},
+        {
+            "instructions": judgement.instructions,
+            "judgement_label": "運用停止に関する判断",
+            "judgement_text": judgement.judgement.value,
+        },
     )
 
 

@@ -260,6 +260,17 @@ class Contact(Strict):
 
 class Contacts(Strict):
     bodies: dict[Body, list[Contact]] = Field(title="連絡先")
+    receivers: list[Contact] = Field(
+        default_factory=list,
+        title="本人確認情報の提供先機関",
+        description="全国センターから本人確認情報の提供を受けた機関等（第3章 手順2④）",
+    )
+
+    def receiver(self, organization: str) -> tuple[int, Contact] | None:
+        for i, c in enumerate(self.receivers):
+            if c.organization == organization:
+                return i, c
+        return None
 
     @model_validator(mode="after")
     def _all_bodies(self) -> Contacts:

@@ -219,24 +219,29 @@ PREVENTION_FIELDS = {
 }
 
 
-def prevention_problems(plan: PreventionPlan) -> list[str]:
+def item_problems(title: str, item: PreventionItem) -> list[str]:
     """An adopted measure needs 内容, 担当 and a real 期限."""
-    problems: list[str] = []
+    if not item.adopt:
+        return []
+    problems = [
+        f"「{title}」を実施する場合は「{label}」を記入してください"
+        for field, label in (("content", "内容"), ("owner", "担当"), ("due", "期限"))
+        if not getattr(item, field).strip()
+    ]
+    if item.due and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item.due):
+        try:
+            date.fromisoformat(item.due)
+        except ValueError:
+            problems.append(f"「{title}」の期限 {item.due} は存在しない日付です")
+    return problems
+
+
+def prevention_problems(plan: PreventionPlan) -> list[str]:
     items: list[tuple[str, PreventionItem]] = [
         (PreventionPlan.model_fields[f].title or f, getattr(plan, f)) for f in PREVENTION_FIELDS
     ]
     items += [(f"その他の対策「{o.title}」", o) for o in plan.others]
-    for title, item in items:
-        if not item.adopt:
-            continue
-        for field, label in (("content", "内容"), ("owner", "担当"), ("due", "期限")):
-            if not getattr(item, field).strip():
-                problems.append(f"「{title}」を実施する場合は「{label}」を記入してください")
-        if item.due and re.fullmatch(r"\d{4}-\d{2}-\d{2}", item.due):
-            try:
-                date.fromisoformat(item.due)
-            except ValueError:
-                problems.append(f"「{title}」の期限 {item.due} は存在しない日付です")
+    problems = [p for title, item in items for p in item_problems(title, item)]
     if not any(i.adopt for _, i in items):
         problems.append("実施する対策が一つもありません。少なくとも一つ選んでください")
     return problems

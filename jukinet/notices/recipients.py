@@ -44,5 +44,21 @@ def for_body(config: Config, body: Body) -> list[Recipient]:
     ]
 
 
+def for_receiver(config: Config, organization: str) -> list[Recipient]:
+    """A body that received 本人確認情報 from 全国センター (C3.S2.4), by its registered name."""
+    found = config.contacts.receiver(organization)
+    if found is None:
+        return []
+    i, c = found
+    return [
+        Recipient(
+            id=f"receivers:{i}",
+            name=f"本人確認情報の提供先（{c.organization} {c.department}）",
+            addressee=f"{c.organization} {c.department} {c.person} 様",
+            addresses=(c.email,),
+        )
+    ]
+
+
 def drill_addresses(config: Config) -> tuple[str, ...]:
     return tuple(r.email for r in config.drill.recipients)

@@ -1,4 +1,4 @@
-"""第1章: the declaration, drills, the unautomated chapter 3, and notices when SMTP is down."""
+"""第1章: the declaration, drills, and notices when SMTP is down."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.emergency import Mode, UnautomatedChapter, emergency_response
+from flows.emergency import Mode, emergency_response
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
@@ -14,27 +14,6 @@ from tasks.chapter1 import PersonalDataInReport
 from tests.flows import scenarios as s
 from tests.flows.conftest import Driver, start
 from tests.flows.test_chapter2 import _finish, _incident_number, _mails_for
-
-
-def test_unauthorized_act_is_recorded_and_ends_with_a_clear_message(
-    driver: Driver, mailbox: Mailbox
-) -> None:
-    """C1.2.UNAUTHORIZED: chapter 3 is not automated yet — the run says so, never silently."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.REAL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="不審な操作の痕跡")
-    with pytest.raises(UnautomatedChapter, match="第3章"):
-        run.join()
-    store = runtime().store
-    incident = store.incident(number)
-    assert incident.emergency_class == "不正行為"
-    assert incident.state == "第3章（手作業で対応）"
-    kinds = [(r.clause, r.kind) for r in store.audit_records(incident.id)]
-    assert ("C1.2.UNAUTHORIZED", "引継ぎ") in kinds
-    # the discoverer's report reached 住基ネット担当者 and, as it may be 不正行為, セキュリティ責任者
-    recipients = sorted(n.recipient for n in store.notices(incident.id))
-    assert recipients == ["セキュリティ責任者 大滝 健二", "住基ネット担当者 犬上 一郎"]
-    assert len(_mails_for(mailbox, number)) == 2
 
 
 def test_a_drill_marks_everything_and_mails_only_the_drill_recipients(

@@ -1,0 +1,56 @@
+"""第3章 手順1③ — 通報受付: an unauthorized act notified by 国, 滋賀県 or 全国センター.
+
+The notification opens the incident (already classified 不正行為) and starts chapter 3 at C3.S1.3,
+where 住基ネット担当者 gathers and analyses the information. As with 第1章, chapter 3 runs as its
+own deployment when deployed and in-process in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from prefect import flow
+from prefect.logging import get_run_logger
+from pydantic import Field
+
+from flows.emergency import Mode, rename_run, start_chapter3
+from flows.runtime import current_flow_run_id, in_deployment, publish_journal, run_step, runtime
+from flows.unauthorized import unauthorized_act
+from jukinet.forms.chapter3 import OutsideNotification
+from tasks.chapter3_report import register_notification, report_notification
+
+
+@flow(name="第3章 通報受付", flow_run_name="通報受付 {notification.received_on}", log_prints=False)
+def outside_notification(
+    notification: Annotated[
+        OutsideNotification,
+        Field(json_schema_extra={"title": "通報", "description": OutsideNotification.__doc__}),
+    ],
+    mode: Annotated[Mode, Field(json_schema_extra={"title": "実施区分"})],
+) -> str:
+    """Receive the notification (C3.S1.3) and hand it to 住基ネット担当者 in chapter 3."""
+    drill = mode is Mode.DRILL
+    store = runtime().store
+    opened = store.incident_by_origin(current_flow_run_id())  # a replay
+    number = (
+        opened.number
+        if opened
+        else register_notification(notification, drill, current_flow_run_id())
+    )
+    incident = store.incident(number)
+    rename_run(
+        f"{number} 第3章 通報受付 {notification.received_on.isoformat()}",
+        [number, "通報受付", *(["訓練"] if drill else [])],
+    )
+    ui = runtime().config.town.ui_url.rstrip("/")
+    if in_deployment():
+        started = run_step(incident, "C3.S1.3.ch3", start_chapter3, number, drill, "C3.S1.3")
+        run_url = f"{ui}/runs/flow-run/{started}"
+        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, run_url)
+        publish_journal(incident)
+        get_run_logger().info("第3章 不正行為を開始しました（フロー実行 %s）", started)
+    else:  # tests: in-process, where pauses block instead of suspending
+        run_url = f"{ui}/runs/flow-run/{current_flow_run_id()}"
+        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, run_url)
+        unauthorized_act(number)
+    return number
