@@ -120,7 +120,8 @@ def _wait(model: type[Form], header: str, key: str) -> Form:
     if in_deployment():
         answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
     else:
-        answer = pause_flow_run(
+        # Prefect's signature says int; it sleeps with anyio, so a fraction of a second works
+        answer = pause_flow_run(  # type: ignore[call-overload]
             wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT_SECONDS, poll_interval=POLL_SECONDS
         )
     assert isinstance(answer, model)

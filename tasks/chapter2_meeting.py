@@ -34,6 +34,7 @@ SUPPORT_BODIES = {
     SupportBody.PREFECTURE: Body.PREFECTURE,
     SupportBody.VENDOR: Body.VENDOR,
 }
+MEASURES = "データ保護等の措置"  # the measures the meeting approves (C2.S3.2 / C3.S4.2)
 MATTER = "住基ネットの障害"
 PUBLICITY_DOCUMENTS = {
     Publicity.HOMEPAGE: "homepage_notice",
@@ -67,7 +68,9 @@ def convene_meeting(
             "convening": convening,
             "meeting_time": when,
             "matter": MATTER,
-            "agenda": meeting_agenda("障害の状況・原因・支障の程度の報告", MEETING_ITEMS_CH2),
+            "agenda": meeting_agenda(
+                "障害の状況・原因・支障の程度の報告", MEASURES, MEETING_ITEMS_CH2
+            ),
             "summary": f"{ident.failure_type.value}（{ident.location}）",
         },
     )
@@ -175,6 +178,8 @@ def report_meeting_to_mayor(number: str, result: MeetingResult, answerer: str) -
         staff_sender(Role.CHIEF, answerer),
         {
             "matter": MATTER,
-            "decisions": decision_lines(result, MEETING_ITEMS_CH2, _decision_texts(result)),
+            "decisions": decision_lines(
+                result, MEASURES, MEETING_ITEMS_CH2, _decision_texts(result)
+            ),
         },
     )

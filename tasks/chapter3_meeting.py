@@ -19,6 +19,7 @@ from tasks.common import (
 )
 from tasks.notify import notify
 
+MEASURES = "緊急の措置等"  # the measures the meeting approves (C2.S3.2 / C3.S4.2)
 MATTER = "住基ネットにおける不正行為"
 PUBLICITY_DOCUMENTS = {
     Publicity.HOMEPAGE: "unauthorized_homepage_notice",
@@ -56,7 +57,9 @@ def convene_meeting(
             "convening": convening,
             "meeting_time": when,
             "matter": MATTER,
-            "agenda": meeting_agenda("不正行為の状況・原因・支障の程度の報告", MEETING_ITEMS_CH3),
+            "agenda": meeting_agenda(
+                "不正行為の状況・原因・支障の程度の報告", MEASURES, MEETING_ITEMS_CH3
+            ),
             "summary": f"{report.device}（{report.device_location}）: {report.act}",
         },
     )
@@ -165,7 +168,9 @@ def report_meeting_to_mayor(number: str, result: MeetingResult3, answerer: str) 
         staff_sender(Role.CHIEF, answerer),
         {
             "matter": MATTER,
-            "decisions": decision_lines(result, MEETING_ITEMS_CH3, decision_texts(result)),
+            "decisions": decision_lines(
+                result, MEASURES, MEETING_ITEMS_CH3, decision_texts(result)
+            ),
         },
     )
 

@@ -40,9 +40,10 @@ def to_bodies(*bodies: Body) -> list[Recipient]:
     return [r for b in bodies for r in recipients.for_body(runtime().config, b)]
 
 
-def meeting_agenda(report: str, items: tuple[DecisionItem, ...]) -> list[str]:
-    """The convening notice's 議題: the report, the approval of the measures, then each item."""
-    return [report, "緊急の措置等の承認", *(i.title for i in items)]
+def meeting_agenda(report: str, measures: str, items: tuple[DecisionItem, ...]) -> list[str]:
+    """The convening notice's 議題: the report, the approval of the measures (the plan's name for
+    them: 第2章 データ保護等の措置, 第3章 緊急の措置等), then each item."""
+    return [report, f"{measures}の承認", *(i.title for i in items)]
 
 
 class HasApproval(Protocol):
@@ -51,11 +52,11 @@ class HasApproval(Protocol):
 
 
 def decision_lines(
-    result: HasApproval, items: tuple[DecisionItem, ...], texts: dict[str, str]
+    result: HasApproval, measures: str, items: tuple[DecisionItem, ...], texts: dict[str, str]
 ) -> list[dict[str, str]]:
-    """`[{"title": "緊急の措置等の承認", "text": "承認する（なし）"}, {"title": "機器等への対応", …}]`"""
+    """`[{"title": "データ保護等の措置", "text": "承認する（なし）"}, {"title": "機器等への対応", …}]`"""
     approval = f"{result.measures_approval.value}（{result.measures_opinion}）"
     return [
-        {"title": "緊急の措置等の承認", "text": approval},
+        {"title": measures, "text": approval},
         *({"title": i.title, "text": texts[i.clause]} for i in items),
     ]

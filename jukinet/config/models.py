@@ -266,6 +266,24 @@ class Contacts(Strict):
         description="全国センターから本人確認情報の提供を受けた機関等（第3章 手順2④）",
     )
 
+    @model_validator(mode="after")
+    def _unique_receivers(self) -> Contacts:
+        first: dict[str, int] = {}
+        problems: list[tuple[Location, str]] = []
+        for i, c in enumerate(self.receivers):
+            if c.organization in first:
+                problems.append(
+                    (
+                        ("receivers", i, "organization"),
+                        f"機関名「{c.organization}」が {first[c.organization] + 1}件目と重複しています"
+                        "（提供先機関は機関名で選ぶため、機関ごとに一つにしてください）",
+                    )
+                )
+            else:
+                first[c.organization] = i
+        _raise_if(problems)
+        return self
+
     def receiver(self, organization: str) -> tuple[int, Contact] | None:
         for i, c in enumerate(self.receivers):
             if c.organization == organization:

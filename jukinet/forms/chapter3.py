@@ -38,7 +38,9 @@ _EXAMPLE_BY_LABEL = {e.label: e for e in THREAT_EXAMPLES}
 
 
 def examples_of(choices: Sequence[StrEnum]) -> list[ThreatExample]:
-    return [_EXAMPLE_BY_LABEL[str(c.value)] for c in choices]
+    """The table's examples for the ticked choices, each once, in the table's order."""
+    ticked = {str(c.value) for c in choices}
+    return [e for e in THREAT_EXAMPLES if e.label in ticked]
 
 
 EXAMPLES_HINT = (

@@ -12,6 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from jukinet.config.loader import ConfigError, load_config
+from jukinet.notices.recipients import for_receiver
 from jukinet.plan import Body, Role
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -240,6 +241,86 @@ class TestContactsProblems:
             in line
         )
         assert "「電話番号」(phone): 必須の項目がありません" in line
+
+
+class TestReceivers:
+    """Bodies that received 本人確認情報 from 全国センター: the request of C3.S2.4 goes to them."""
+
+    def test_example_has_receivers(self) -> None:
+        contacts = load_config(EXAMPLE_CONFIG).contacts
+        assert [c.organization for c in contacts.receivers] == ["湖東年金事務所"]
+        found = contacts.receiver("湖東年金事務所")
+        assert found is not None
+        assert found[0] == 0
+        assert found[1].email == "juki-riyou@nenkin-koto.example"
+        assert contacts.receiver("架空市役所") is None
+
+    def test_for_receiver_by_organization(self) -> None:
+        cfg = load_config(EXAMPLE_CONFIG)
+        (recipient,) = for_receiver(cfg, "湖東年金事務所")
+        assert recipient.id == "receivers:0"
+        assert recipient.addressee == "湖東年金事務所 業務課 住基ネット利用担当 様"
+        assert recipient.addresses == ("juki-riyou@nenkin-koto.example",)
+        assert "湖東年金事務所" in recipient.name
+
+    @pytest.mark.parametrize("name", ["架空市役所", "", "湖東年金"])
+    def test_for_receiver_unknown_name(self, name: str) -> None:
+        assert for_receiver(load_config(EXAMPLE_CONFIG), name) == []
+
+    def test_second_receiver_is_found(self, config_dir: Path) -> None:
+        def add(d: Any) -> None:
+            d["receivers"].append(
+                {
+                    "organization": "犬上健康保険組合",
+                    "department": "適用課",
+                    "person": "住基ネット利用担当",
+                    "email": "juki@kenpo-inukami.example",
+                    "phone": "0749-00-0009",
+                    "office_hours": {"days": "平日", "start": "08:30", "end": "17:15"},
+                    "after_hours": {"name": "当直", "phone": "0749-00-0099"},
+                }
+            )
+
+        edit(config_dir, "contacts.yaml", add)
+        (recipient,) = for_receiver(load_config(config_dir), "犬上健康保険組合")
+        assert recipient.id == "receivers:1"
+        assert recipient.addresses == ("juki@kenpo-inukami.example",)
+
+    def test_receivers_are_optional(self, config_dir: Path) -> None:
+        edit(config_dir, "contacts.yaml", lambda d: d.pop("receivers"))
+        cfg = load_config(config_dir)
+        assert cfg.contacts.receivers == []
+        assert for_receiver(cfg, "湖東年金事務所") == []
+
+    def test_receiver_with_bad_email(self, config_dir: Path) -> None:
+        edit(
+            config_dir,
+            "contacts.yaml",
+            lambda d: d["receivers"][0].update(email="nenkin-at-koto"),
+        )
+        line = only(config_dir)
+        assert line.startswith("contacts.yaml: ")
+        assert "「本人確認情報の提供先機関」(receivers) の 1件目（湖東年金事務所）" in line
+        assert "「メールアドレス」(email)" in line
+        assert "「nenkin-at-koto」は形式が正しくありません" in line
+
+    def test_duplicate_receiver_is_refused(self, config_dir: Path) -> None:
+        """A receiver is chosen by its name (C3.S2.4): a second one of the same name would never
+        be reached, so loading refuses it."""
+
+        def twice(d: Any) -> None:
+            d["receivers"].append({**d["receivers"][0], "department": "総務課"})
+
+        edit(config_dir, "contacts.yaml", twice)
+        line = only(config_dir)
+        assert "(receivers) の 2件目" in line
+        assert "機関名「湖東年金事務所」が 1件目と重複しています" in line
+
+    def test_receiver_missing_a_field(self, config_dir: Path) -> None:
+        edit(config_dir, "contacts.yaml", lambda d: d["receivers"][0].pop("department"))
+        line = only(config_dir)
+        assert "(receivers) の 1件目（湖東年金事務所）" in line
+        assert "「担当部署」(department): 必須の項目がありません" in line
 
 
 class TestTownProblems:

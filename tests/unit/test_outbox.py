@@ -79,7 +79,11 @@ def request(config: Config, recipient: Recipient | None = None) -> NoticeRequest
         document=DOCUMENTS["protection_instruction"],
         recipient=recipient or for_role(config, Role.SEC_OFFICER)[0],
         sender="多賀町 セキュリティ統括責任者 霊仙 正（副町長）",
-        data={"judgement": JUDGEMENT},
+        data={  # as tasks/chapter2_report.py builds it
+            "instructions": JUDGEMENT.instructions,
+            "judgement_label": "運用停止に関する判断",
+            "judgement_text": JUDGEMENT.judgement.value,
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""Every chapter-2 document renders from real templates with StrictUndefined and reads as a letter."""
+"""Every document (chapters 1–3) renders from real templates with StrictUndefined and reads as a letter."""
 
 from __future__ import annotations
 
@@ -35,12 +35,50 @@ from jukinet.forms.chapter2 import (
     ResumptionBy,
     SupportBody,
 )
+from jukinet.forms.chapter3 import (
+    CauseReport,
+    ConsultedBody,
+    CooperationBody,
+    Determination,
+    EmergencyInstruction,
+    EmergencyMeasures,
+    ExampleChoice,
+    Findings,
+    Level3Likelihood,
+    LevelChoice,
+    LevelRaise,
+    LikelyLevel,
+    MeetingResult3,
+    NotificationAnalysis,
+    Notifier,
+    OutsideNotification,
+    PermanentMeasures,
+    ResumptionMeasures,
+    Review,
+    ReviewNext,
+    StopExecution,
+    UnauthorizedReport,
+    examples_of,
+)
 from jukinet.forms.common import jst_datetime
 from jukinet.notices.documents import DOCUMENTS, Document
 from jukinet.notices.render import make_environment, render
-from jukinet.plan import PREVENTION_MEASURES, FailureType, Role, SystemMeasure, clause_title
+from jukinet.plan import (
+    MEETING_ITEMS_CH2,
+    MEETING_ITEMS_CH3,
+    PREVENTION_MEASURES,
+    THREAT_EXAMPLES,
+    FailureType,
+    Role,
+    SystemMeasure,
+    ThreatLevel,
+    clause_title,
+    suggest_level,
+)
 from jukinet.settings import PROJECT_ROOT
 from jukinet.store.models import Incident
+from tasks import chapter2_meeting, chapter3_meeting
+from tasks.common import decision_lines, meeting_agenda
 from tests.conftest import EXAMPLE_CONFIG
 
 ENV = make_environment(PROJECT_ROOT / "templates")
@@ -68,7 +106,29 @@ CLAUSES = {
     "recovery_notice": "C2.S5",
     "resumption_notice": "C2.S5",
     "prevention_report": "C2.3",
+    # 第3章 不正行為
+    "notification_received": "C3.S1.3",
+    "coordination_request": "C3.S1.3",
+    "unauthorized_report": "C3.S1.4",  # also C3.S1.2 (without via)
+    "unauthorized_mayor_report": "C3.S3.4",  # also C3.S2 (see TestChapter3)
+    "system_stop_order": "C3.S2.2",
+    "cooperation_request": "C3.S2.1",
+    "receiving_body_request": "C3.S2.4",
+    "level1_report": "C3.S3.1",
+    "cause_report": "C3.S3.2",
+    "unauthorized_notification": "C3.S4.D2",
+    "unauthorized_support_request": "C3.S4.D3",
+    "unauthorized_homepage_notice": "C3.S4.D6",
+    "unauthorized_info_sheet": "C3.S4.D6",
+    "unauthorized_press_release": "C3.S4.D6",
+    "review_notice": "C3.S4.D8",
+    "findings_report": "C3.S5",
+    "integrity_report": "C3.S6.1",
+    "resumption_mayor_report": "C3.S6.3",
+    "unauthorized_resumption_notice": "C3.S6.4",
+    "permanent_measures_report": "C3.2",
 }
+CHAPTER3 = {d for d, clause in CLAUSES.items() if clause.startswith("C3")}
 
 DECLARATION = DiscoveryReport(
     discovered_on=date(2026, 11, 27),
@@ -147,6 +207,123 @@ def prevention_items(plan: PreventionPlan) -> list[dict[str, Any]]:
     return items + [{"clause": "C2.3", **o.model_dump()} for o in plan.others]
 
 
+def choice(key: str) -> ExampleChoice:
+    """`choice("レベル3-(2)")`: the form's choice of that example of the table (C3.A)."""
+    (example,) = [e for e in THREAT_EXAMPLES if e.key == key]
+    return ExampleChoice(example.label)
+
+
+# 第3章 不正行為: one response, from the notification to the permanent measures. All fictional.
+NOTIFICATION = OutsideNotification(
+    notifier=Notifier.CENTER,
+    notifier_detail="住基ネット全国センター 運用監視担当",
+    received_on=date(2026, 11, 27),
+    received_at="08:20",
+    content="多賀町の CS から外部への不審な通信を検知した",
+    received_by="犬上 一郎（住民課）",
+)
+REPORT = UnauthorizedReport(
+    found_on=date(2026, 11, 27),
+    found_at="08:45",
+    occurred_on=date(2026, 11, 26),
+    occurred_at="22:10",
+    occurred_remark="ファイアウォールの記録による推定",
+    device="CS サーバ",
+    device_location="電算室",
+    act="ファイアウォールを通過した外部からの不正アクセス",
+    expected_damage="本人確認情報の漏えいのおそれ",
+    measures_taken="CS サーバの LAN ケーブルを抜いた",
+    examples=[choice("レベル2-(2)"), choice("レベル3-(2)")],
+)
+ANALYSIS = NotificationAnalysis(
+    **REPORT.model_dump(),
+    analysis="通信記録を照合し、ファイアウォールを通過した接続を確認した",
+    likely_level=LikelyLevel.L3,
+)
+INSTRUCTION = EmergencyInstruction(
+    instructions="CS サーバへの書き込みを止め、アクセスログを保全してください",
+    level3=Level3Likelihood.LIKELY,
+    system_stop=SystemMeasure.DETACH_NETWORK,
+    stop_target="CS サーバ（電算室）",
+    hearings=True,
+)
+STOP = StopExecution(
+    done_on=date(2026, 11, 27), done_at="10:05", done="CS サーバをネットワークから切り離した"
+)
+MEASURES = EmergencyMeasures(
+    cooperation_from=[CooperationBody.CENTER, CooperationBody.PREFECTURE, CooperationBody.VENDOR],
+    spread_measures="CS サーバを庁内ネットワークから切り離し、利用者のパスワードを変更した",
+    hearings_result="端末操作者3名から聴取し、不審な操作はなかった",
+    receiving_body="湖東年金事務所",
+)
+DETERMINATION = Determination(
+    level=LevelChoice.L1,
+    examples=[choice("レベル1-(1)")],
+    reason="電算室への侵入を試みた形跡はあるが、入室記録はなかった",
+    consulted=[ConsultedBody.CENTER, ConsultedBody.PREFECTURE],
+)
+CAUSE = CauseReport(
+    cause="ファイアウォールの設定誤りにより外部からの接続が許可されていた",
+    countermeasures="設定を修正し、接続元を遮断した",
+)
+RESULT3 = MeetingResult3(
+    measures_approval=MeasuresApproval.AMENDED,
+    measures_opinion="切り離しを統合端末にも広げる",
+    d1_measure=SystemMeasure.DETACH_NETWORK,
+    d1_detail="CS サーバと統合端末をネットワークから切り離す",
+    d2_bodies=[NotifyBody.CENTER, NotifyBody.PREFECTURE, NotifyBody.MUNICIPALITIES],
+    d3_support=[SupportBody.CENTER, SupportBody.VENDOR],
+    d4_structure="統括責任者の指揮のもと、総務課が調査、住民課が窓口を担当",
+    d5_residents="窓口で事情を説明し、問い合わせは住民課で受ける",
+    d6_publicity=[Publicity.HOMEPAGE, Publicity.INFO, Publicity.PRESS],
+    d6_message="住基ネットを一時停止し、関係機関と連携して調査しています。",
+    d7_alternatives="住民票の写しの広域交付を停止し、町内の交付は通常どおり行う",
+    d8_review="毎日17時に進捗を確認する",
+    d9_resumption=ResumptionBy.MEETING,
+)
+REVIEW = Review(
+    additional_measures="統合端末の利用者パスワードを一斉に変更",
+    progress="ログの解析を継続中",
+    permanent_planning="ファイアウォール設定の点検手順を検討",
+    next=ReviewNext.PROCEED,
+)
+FINDINGS = Findings(
+    cause="ファイアウォールの設定誤り",
+    evidence="ファイアウォールと CS のアクセスログ",
+    scope="本人確認情報の閲覧・持ち出しの形跡はない",
+    recovery="設定の修正と CS サーバの再構築",
+    consulted=[ConsultedBody.CENTER, ConsultedBody.VENDOR],
+)
+RESUMED = ResumptionMeasures(
+    resumed_on=date(2026, 11, 30),
+    resumed_at="09:00",
+    access_rights="全利用者のアクセス権限を再設定",
+    services="住民票の写しの広域交付を再開",
+)
+PERMANENT = PermanentMeasures(
+    measures=[
+        FreePreventionItem(
+            title="ファイアウォール設定の定期点検",
+            content="設定変更の都度、第三者が確認する",
+            owner="総務課",
+            due="2027-03-31",
+        ),
+        FreePreventionItem(title="外部監査の導入", adopt=False),
+    ]
+)
+SUGGESTION = suggest_level(examples_of(REPORT.examples))
+
+
+def level3_decisions(result: MeetingResult3) -> list[dict[str, str]]:
+    """As tasks/chapter3_meeting.py builds them for the mayor (C3.S4.3)."""
+    return decision_lines(
+        result,
+        chapter3_meeting.MEASURES,
+        MEETING_ITEMS_CH3,
+        chapter3_meeting.decision_texts(result),
+    )
+
+
 DATA: dict[str, Any] = {
     "declaration": DECLARATION,
     "discovered": DECLARATION.discovered,
@@ -154,9 +331,25 @@ DATA: dict[str, Any] = {
     "ident": IDENT,
     "via": Role.SYS_ADMIN.label,
     "remarks": "保守事業者へ連絡済み",
+    # as tasks/chapter2_report.py instructs (C2.S2.1)
+    "instructions": JUDGEMENT.instructions,
+    "judgement_label": "運用停止に関する判断",
+    "judgement_text": JUDGEMENT.judgement.value,
     "judgement": JUDGEMENT,
     "convening": CONVENING,
     "meeting_time": jst_datetime(CONVENING.meeting_on, CONVENING.meeting_at),
+    # as tasks/chapter2_meeting.py convenes (C2.S3.1) and reports (C2.S3.3)
+    "matter": chapter2_meeting.MATTER,
+    "agenda": meeting_agenda(
+        "障害の状況・原因・支障の程度の報告", chapter2_meeting.MEASURES, MEETING_ITEMS_CH2
+    ),
+    "summary": f"{IDENT.failure_type.value}（{IDENT.location}）",
+    "decisions": decision_lines(
+        RESULT,
+        chapter2_meeting.MEASURES,
+        MEETING_ITEMS_CH2,
+        chapter2_meeting._decision_texts(RESULT),
+    ),
     "result": RESULT,
     "ordered_by": "セキュリティ統括責任者 霊仙 正（副町長）",
     "repair": REPAIR,
@@ -165,6 +358,41 @@ DATA: dict[str, Any] = {
     "resumption_by": "セキュリティ会議の決定",
     "resumed": datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
     "items": prevention_items(PREVENTION),
+    # 第3章
+    "notification": NOTIFICATION,
+    "report": REPORT,
+    "suggestion": SUGGESTION,
+    "instruction": INSTRUCTION,
+    "ordered_at": datetime(2026, 11, 27, 0, 50, tzinfo=UTC),  # 9時50分 in Japan
+    "stop": STOP,
+    "measures": MEASURES,
+    "determination": DETERMINATION,
+    "determined_by": "セキュリティ管理者 芹川 直樹（総務課 情報係）",
+    "cause": CAUSE,
+    "level_label": ThreatLevel.L3.label,
+    "reason": "ファイアウォールを通過した不正アクセスが確認されたため",
+    "review": REVIEW,
+    "round_no": 2,
+    "findings": FINDINGS,
+    "decision_by": "運用再開の決定",
+    "plan": PERMANENT,
+}
+
+# Where a task sends a document a name with another value than DATA's (tasks/chapter3_*.py).
+AS_SENT: dict[str, dict[str, Any]] = {
+    "unauthorized_report": {  # C3.S1.4 of a response opened from a notification
+        "report": ANALYSIS,
+        "suggestion": suggest_level(examples_of(ANALYSIS.examples)),
+    },
+    "coordination_request": {"report": ANALYSIS},
+    "unauthorized_mayor_report": {"instruction": None},  # C3.S3.4
+    "unauthorized_notification": {"result": RESULT3},
+    "unauthorized_support_request": {"result": RESULT3},
+    "unauthorized_homepage_notice": {"result": RESULT3},
+    "unauthorized_info_sheet": {"result": RESULT3},
+    "unauthorized_press_release": {"result": RESULT3},
+    "resumption_mayor_report": {"measures": RESUMED},
+    "unauthorized_resumption_notice": {"measures": RESUMED},
 }
 
 
@@ -187,7 +415,7 @@ def letter(doc: Document, *, drill: bool = False, town: Town = TOWN) -> dict[str
 
 
 def context(doc: Document, **kwargs: Any) -> dict[str, Any]:
-    return {**DATA, **letter(doc, **kwargs)}
+    return {**DATA, **AS_SENT.get(doc.id, {}), **letter(doc, **kwargs)}
 
 
 def variables(doc: Document) -> set[str]:
@@ -209,7 +437,14 @@ def test_every_document_has_a_template_and_a_clause() -> None:
     assert set(CLAUSES) == set(DOCUMENTS)
     files = {p.name for p in (PROJECT_ROOT / "templates").glob("*.txt.j2")}
     assert {d.template for d in DOCS} <= files
-    assert {d.id for d in DRAFTS} == {"homepage_notice", "info_sheet", "press_release"}
+    assert {d.id for d in DRAFTS} == {
+        "homepage_notice",
+        "info_sheet",
+        "press_release",
+        "unauthorized_homepage_notice",
+        "unauthorized_info_sheet",
+        "unauthorized_press_release",
+    }
 
 
 class TestRenders:
@@ -247,7 +482,7 @@ class TestRenders:
         text = render(ENV, doc.template, context(doc))
         assert text.lstrip().startswith("【案】")
         assert "（公印省略）" not in text
-        assert RESULT.d6_message in text
+        assert context(doc)["result"].d6_message in text  # the meeting's D6 decision
 
     @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.id)
     def test_drill_banner(self, doc: Document) -> None:
@@ -291,12 +526,22 @@ class TestContent:
     def test_meeting_result_lists_every_decision(self) -> None:
         """C2.S3.3 reports C2.S3.D1–C2.S3.D8, e.g. C2.S3.D4 体制, C2.S3.D5 町民, C2.S3.D7 代替措置."""
         text = self.render("meeting_result_report")
-        assert f"緊急体制　{RESULT.d4_structure}" in text
+        assert "住基ネットの障害に関し、セキュリティ会議を開催し" in text
+        for item in MEETING_ITEMS_CH2:
+            assert re.search(f"^{item.title}　", text, re.MULTILINE), item.clause
+        assert f"緊急体制の確立　{RESULT.d4_structure}" in text
         assert f"町民への対応　{RESULT.d5_residents}" in text
-        assert f"代替措置　{RESULT.d7_alternatives}" in text
+        assert f"代替措置の実施　{RESULT.d7_alternatives}" in text
+        assert f"機器等への対応　{RESULT.d1_measure.value}（{RESULT.d1_detail}）" in text
         assert "関係機関への連絡　全国センター、都道府県管理課（滋賀県）" in text
         assert "広報対応　ホームページ等での告知、記者発表" in text
         assert f"再開運用の決定　{ResumptionBy.MEETING.value}" in text
+
+    @pytest.mark.parametrize("doc_id", ["meeting_convening", "meeting_result_report"])
+    def test_chapter2_meeting_approves_the_data_protection_measures(self, doc_id: str) -> None:
+        text = self.render(doc_id)
+        assert "データ保護等の措置" in text
+        assert "緊急の措置等" not in text
 
     def test_repair_request_without_a_meeting(self) -> None:
         text = self.render("repair_request", result=None)
@@ -326,6 +571,343 @@ class TestContent:
         assert ENV.autoescape("notice.txt.j2") is False
 
 
+def sent_pairs() -> set[tuple[str, str]]:
+    """(clause, document) of every notice the tasks send."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "tasks").glob("*.py"))
+    pairs = set(re.findall(r'notify\(\s*incident,\s*"(C[0-9A-Z.]+)",\s*"([a-z0-9_]+)"', source))
+    pairs |= {
+        (clause, "discovery_report")
+        for clause in re.findall(r'send_discovery\(\s*incident,\s*"(C[0-9A-Z.]+)"', source)
+    }
+    pairs |= {("C2.S3.D6", d) for d in chapter2_meeting.PUBLICITY_DOCUMENTS.values()}
+    pairs |= {("C3.S4.D6", d) for d in chapter3_meeting.PUBLICITY_DOCUMENTS.values()}
+    return pairs
+
+
+# Documents a chapter-3 task also sends under another clause, with the data it sends there.
+ALSO_SENT: dict[tuple[str, str], dict[str, Any]] = {
+    ("C3.S1.1", "discovery_report"): {
+        "declaration": DECLARATION.model_copy(update={"presumed": PresumedClass.UNAUTHORIZED}),
+    },
+    ("C3.S1.2", "unauthorized_report"): {
+        "report": REPORT,
+        "suggestion": SUGGESTION,
+        "notification": None,
+        "via": "",
+        "remarks": "",
+    },
+    ("C3.S2", "unauthorized_mayor_report"): {
+        "report": REPORT,
+        "instruction": INSTRUCTION,
+        "reason": "",
+        "level_label": "",
+    },
+    ("C3.S2", "protection_instruction"): {
+        "instructions": INSTRUCTION.instructions,
+        "judgement_label": "レベル3に該当する可能性",
+        "judgement_text": INSTRUCTION.level3.value,
+    },
+    ("C3.S4.1", "meeting_convening"): {
+        "matter": chapter3_meeting.MATTER,
+        "agenda": meeting_agenda(
+            "不正行為の状況・原因・支障の程度の報告", chapter3_meeting.MEASURES, MEETING_ITEMS_CH3
+        ),
+        "summary": f"{REPORT.device}（{REPORT.device_location}）: {REPORT.act}",
+    },
+    ("C3.S4.D1", "equipment_order"): {
+        "result": RESULT3,
+        "report": REPORT,
+        "level_label": ThreatLevel.L3.label,
+        "ordered_by": "セキュリティ統括責任者 霊仙 正（副町長）",
+    },
+    ("C3.S4.3", "meeting_result_report"): {
+        "matter": chapter3_meeting.MATTER,
+        "decisions": level3_decisions(RESULT3),
+    },
+}
+
+
+class TestChapter3:
+    """The chapter-3 letters read as the plan says, with the data their tasks send."""
+
+    def render(self, doc_id: str, clause: str | None = None, **data: Any) -> str:
+        doc = DOCUMENTS[doc_id]
+        ctx = {**context(doc), **data}
+        if clause is not None:
+            ctx.update(clause=clause, clause_title=clause_title(clause))
+        return render(ENV, doc.template, ctx)
+
+    @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.id)
+    def test_clause_is_one_the_tasks_send_it_under(self, doc: Document) -> None:
+        assert (CLAUSES[doc.id], doc.id) in sent_pairs()
+
+    def test_every_chapter3_notice_is_covered(self) -> None:
+        sent = {(c, d) for c, d in sent_pairs() if c.startswith("C3")}
+        covered = {(CLAUSES[d], d) for d in CHAPTER3} | set(ALSO_SENT)
+        assert sent == covered
+
+    @pytest.mark.parametrize(("clause", "doc_id"), sorted(ALSO_SENT), ids=lambda v: str(v))
+    def test_also_sent_under_a_chapter3_clause(self, clause: str, doc_id: str) -> None:
+        text = self.render(doc_id, clause, **ALSO_SENT[(clause, doc_id)])
+        assert f"（{clause}）" in text
+        assert clause_title(clause).startswith("第3章")
+        assert clause_title(clause) in text
+        assert not re.search(r"(19|20)\d\d[-/年]", text), text
+
+    @pytest.mark.parametrize(
+        ("ordered_at", "shown"),
+        [
+            (datetime(2026, 11, 27, 0, 50, tzinfo=UTC), "令和8年11月27日 9時50分"),
+            (datetime(2026, 11, 26, 15, 30, tzinfo=UTC), "令和8年11月27日 0時30分"),
+        ],
+    )
+    def test_system_stop_order(self, ordered_at: datetime, shown: str) -> None:
+        """C3.S2.2: the measure, its target, who ordered it and when (Japan time, 和暦)."""
+        text = self.render("system_stop_order", ordered_at=ordered_at)
+        assert "レベル3に該当する可能性が高いため" in text
+        assert "措置　ネットワークからの切り離し" in text
+        assert "対象　CS サーバ（電算室）" in text
+        assert "命令者　セキュリティ統括責任者 霊仙 正（副町長）" in text
+        assert f"命令日時　{shown}" in text
+
+    def test_level1_report_lifts_the_emergency(self) -> None:
+        """C3.S3.1: level 1 is reported inside the town and the emergency is lifted."""
+        text = self.render("level1_report")
+        assert "脅威度をレベル1（本人確認情報等に脅威を及ぼすおそれがない）と判定" in text
+        assert "緊急時対応を解除します" in text
+        assert (
+            "手順2②で実施したシステムの停止（CS サーバをネットワークから切り離した）を解除" in text
+        )
+        assert "判定者　セキュリティ管理者 芹川 直樹（総務課 情報係）" in text
+        assert f"該当する事例　{choice('レベル1-(1)').value}" in text
+        assert f"判定の理由　{DETERMINATION.reason}" in text
+        assert "連絡調整した機関　全国センター、滋賀県" in text
+
+    def test_level1_report_without_a_stop(self) -> None:
+        unconsulted = DETERMINATION.model_copy(update={"consulted": []})
+        text = self.render("level1_report", stop=None, determination=unconsulted)
+        assert "緊急時対応を解除します" in text
+        assert "システムの停止" not in text
+        assert "連絡調整した機関　なし" in text
+
+    def test_mayor_report_at_the_instruction_and_at_level3(self) -> None:
+        """C3.S2 reports the act and the instructions; C3.S3.4 the level and the meeting."""
+        first = self.render(
+            "unauthorized_mayor_report",
+            "C3.S2",
+            **ALSO_SENT[("C3.S2", "unauthorized_mayor_report")],
+        )
+        level3 = self.render("unauthorized_mayor_report")
+        assert first != level3
+        for text in (first, level3):
+            assert "機器　CS サーバ（電算室）" in text
+            assert f"不正行為の内容　{REPORT.act}" in text
+
+        assert "住基ネットにおいて不正行為が確認されましたので報告します" in first
+        assert f"データ保護等の指示　{INSTRUCTION.instructions}" in first
+        assert "レベル3に該当する可能性　レベル3に該当する可能性が高い" in first
+        assert "システムの停止　ネットワークからの切り離し" in first
+        assert "セキュリティ会議を招集" not in first
+        assert "判定・判断の理由" not in first
+        assert "（C3.S2）" in first
+
+        assert "脅威度をレベル3と判定し" in level3
+        assert "セキュリティ会議を招集します" in level3
+        assert f"判定・判断の理由　{DATA['reason']}" in level3
+        assert "データ保護等の指示" not in level3
+        assert "（C3.S3.4）" in level3
+
+    def test_meeting_result_lists_every_decision_d1_to_d9(self) -> None:
+        """C3.S4.3 reports the approval (C3.S4.2) and C3.S4.D1–C3.S4.D9 to the mayor."""
+        assert [i.clause for i in MEETING_ITEMS_CH3] == [f"C3.S4.D{n}" for n in range(1, 10)]
+        text = self.render(
+            "meeting_result_report", "C3.S4.3", **ALSO_SENT[("C3.S4.3", "meeting_result_report")]
+        )
+        assert "住基ネットにおける不正行為に関し、セキュリティ会議を開催し" in text
+        titles = [line.split("　")[0] for line in text.splitlines() if "　" in line]
+        expected = ["緊急の措置等", *(i.title for i in MEETING_ITEMS_CH3)]
+        assert [t for t in titles if t in expected] == expected  # each once, in the plan's order
+        assert "緊急の措置等　修正のうえ承認する（切り離しを統合端末にも広げる）" in text
+        assert (
+            "システムへの措置　ネットワークからの切り離し（CS サーバと統合端末をネットワークから切り離す）"
+            in text
+        )
+        assert "関係機関への連絡　全国センター、都道府県管理課（滋賀県）、関係市町村" in text
+        assert "技術的支援依頼　全国センター、保守委託事業者" in text
+        assert f"緊急体制の確立　{RESULT3.d4_structure}" in text
+        assert f"町民への対応　{RESULT3.d5_residents}" in text
+        assert "広報対応　ホームページ等での告知、情報資料提供、記者発表" in text
+        assert f"代替措置の実施　{RESULT3.d7_alternatives}" in text
+        assert f"緊急措置の見直し判断　{RESULT3.d8_review}" in text
+        assert f"再開運用の決定　{ResumptionBy.MEETING.value}" in text
+
+    def test_meeting_result_without_bodies_says_none(self) -> None:
+        quiet = RESULT3.model_copy(update={"d2_bodies": [], "d3_support": [], "d6_publicity": []})
+        text = self.render(
+            "meeting_result_report",
+            "C3.S4.3",
+            matter=chapter3_meeting.MATTER,
+            decisions=level3_decisions(quiet),
+        )
+        assert "関係機関への連絡　なし" in text
+        assert "技術的支援依頼　なし" in text
+        assert "広報対応　なし" in text
+
+    def test_meeting_convening_agenda(self) -> None:
+        """C3.S4.1: the agenda is the report, the approval (C3.S4.2) and the items D1–D9."""
+        text = self.render(
+            "meeting_convening", "C3.S4.1", **ALSO_SENT[("C3.S4.1", "meeting_convening")]
+        )
+        assert "住基ネットにおける不正行為への対策を協議するため" in text
+        agenda = ["不正行為の状況・原因・支障の程度の報告", "緊急の措置等の承認"]
+        agenda += [i.title for i in MEETING_ITEMS_CH3]
+        assert f"議題　{'、'.join(agenda)}" in text
+        assert f"概要　CS サーバ（電算室）: {REPORT.act}" in text
+        assert "日時　令和8年11月27日 13時30分" in text
+
+    def test_protection_instruction_names_the_level3_likelihood(self) -> None:
+        text = self.render(
+            "protection_instruction", "C3.S2", **ALSO_SENT[("C3.S2", "protection_instruction")]
+        )
+        assert INSTRUCTION.instructions in text
+        assert "レベル3に該当する可能性　レベル3に該当する可能性が高い" in text
+        assert "運用停止に関する判断" not in text
+
+    def test_report_shows_examples_and_suggestion(self) -> None:
+        """C3.S1.2: the staff report with the plan's examples and the suggested level."""
+        text = self.render(
+            "unauthorized_report", "C3.S1.2", **ALSO_SENT[("C3.S1.2", "unauthorized_report")]
+        )
+        assert "発見日時　令和8年11月27日 8時45分" in text
+        assert "発生時期　令和8年11月26日 22時10分（ファイアウォールの記録による推定）" in text
+        assert f"応急措置　{REPORT.measures_taken}" in text
+        assert (
+            "該当する事例　レベル2-(2) ファイアウォールを通過しなかった不正アクセス、"
+            "レベル3-(2) ファイアウォールを通過した不正アクセス"
+        ) in text
+        assert f"脅威度の提案　レベル3（{SUGGESTION.reason}）" in text
+        assert "レベル3-(2)" in SUGGESTION.reason
+        for absent in ("通報元", "調査・分析の結果", "脅威度の見込み", "を経て報告します", "補足"):
+            assert absent not in text
+
+    def test_report_of_a_notification_shows_the_analysis(self) -> None:
+        """C3.S1.4 of a response opened by a notification (C3.S1.3): the analysis and the level."""
+        text = self.render("unauthorized_report")
+        assert "通報元　全国センター（住基ネット全国センター 運用監視担当）" in text
+        assert "通報の受信日時　令和8年11月27日 8時20分" in text
+        assert f"調査・分析の結果　{ANALYSIS.analysis}" in text
+        assert "脅威度の見込み　レベル3に該当する可能性が高い" in text
+        assert "脅威度の提案　レベル3（" in text
+        assert "（システム管理者を経て報告します。）" in text
+        assert "補足　保守事業者へ連絡済み" in text
+
+    def test_report_gives_the_reason_for_a_likely_level_below_the_suggestion(self) -> None:
+        """C3.S1.3 requires 見込みの理由 when the likely level is below the suggestion; the
+        report up the chain (C3.S1.4) shows both levels, so it should show the reason too."""
+        low = ANALYSIS.model_copy(
+            update={"likely_level": LikelyLevel.L2, "likely_reason": "許可済みの試験用通信だった"}
+        )
+        text = self.render("unauthorized_report", report=low)
+        assert "脅威度の見込み　レベル2に該当する可能性が高い" in text
+        assert "許可済みの試験用通信だった" in text
+
+    def test_report_without_examples(self) -> None:
+        bare = REPORT.model_copy(update={"examples": []})
+        text = self.render("unauthorized_report", report=bare, suggestion=suggest_level([]))
+        assert "該当する事例　選択なし" in text
+        assert "脅威度の提案　提案なし（計画書の事例が選ばれていないため" in text
+
+    def test_coordination_request_names_the_likely_level(self) -> None:
+        """C3.S1.3（ウ）: level 2 or 3 likely → 滋賀県 and 全国センター are asked to help."""
+        text = self.render("coordination_request")
+        assert "全国センターからの通報に係る不正行為" in text
+        assert "脅威度がレベル3に該当する可能性が高いと判断しました" in text
+        assert f"調査・分析の結果　{ANALYSIS.analysis}" in text
+
+    def test_notification_received(self) -> None:
+        text = self.render("notification_received")
+        assert "全国センターから、住基ネットのセキュリティを侵犯する不正行為に係る通報" in text
+        assert "受信日時　令和8年11月27日 8時20分" in text
+        assert f"通報の内容　{NOTIFICATION.content}" in text
+        assert "http://127.0.0.1:4200/runs/flow-run/00000000" in text
+
+    def test_cooperation_and_receiving_body_requests(self) -> None:
+        """C3.S2.1 asks for cooperation; C3.S2.4 asks the receiving body for its measures."""
+        cooperation = self.render("cooperation_request")
+        assert f"本町が講じた措置　{MEASURES.spread_measures}" in cooperation
+        receiving = self.render("receiving_body_request")
+        assert f"要請する措置　{MEASURES.receiving_request}" in receiving
+        assert "講じた措置について報告をお願いします" in receiving
+
+    def test_cause_report_shows_a_raise_only_when_raised(self) -> None:
+        """C3.S3.2: new facts may raise the level to 3."""
+        assert "脅威度の見直し" not in self.render("cause_report")
+        raised = CAUSE.model_copy(
+            update={
+                "raise_level": LevelRaise.TO_L3,
+                "raise_reason": "統合端末にも不審な操作があった",
+            }
+        )
+        text = self.render("cause_report", cause=raised, level_label=ThreatLevel.L2.label)
+        assert "不正行為（脅威度 レベル2）" in text
+        assert (
+            "脅威度の見直し　レベル3に引き上げる（新たな事実による）（理由: 統合端末にも不審な操作があった）"
+            in text
+        )
+
+    def test_review_notice_numbers_the_round(self) -> None:
+        """C3.S4.D8 is recorded as often as needed; each notice names its round."""
+        text = self.render("review_notice")
+        assert "（第2回）" in text
+        assert f"進捗状況　{REVIEW.progress}" in text
+        assert "引き上げの理由" not in text
+        raised = REVIEW.model_copy(
+            update={"raise_level": LevelRaise.TO_L3, "raise_reason": "ログに持ち出しの形跡"}
+        )
+        assert "引き上げの理由　ログに持ち出しの形跡" in self.render("review_notice", review=raised)
+
+    @pytest.mark.parametrize("decision_by", ["運用再開の決定", "運用再開の承認"])
+    def test_integrity_report_asks_the_meeting_or_the_chief(self, decision_by: str) -> None:
+        """C3.S6.1: the chief approves, or the meeting decides where it ordered a stop."""
+        text = self.render("integrity_report", decision_by=decision_by)
+        assert f"{decision_by}をお願いします。" in text
+        assert f"本人確認情報の整合性　{INTEGRITY.result.value}" in text
+
+    @pytest.mark.parametrize(
+        "doc_id", ["resumption_mayor_report", "unauthorized_resumption_notice"]
+    )
+    def test_resumption_in_japan_time(self, doc_id: str) -> None:
+        text = self.render(doc_id)
+        assert "運用再開日時　令和8年11月30日 9時00分" in text
+        assert "セキュリティ会議の決定を経て、運用を再開しました" in text
+
+    def test_resumption_mayor_report_lists_the_measures(self) -> None:
+        """C3.S6.2 access rights and services, reported to the mayor (C3.S6.3)."""
+        text = self.render("resumption_mayor_report")
+        assert f"アクセス権限の設定変更　{RESUMED.access_rights}" in text
+        assert f"町民サービスの停止解除　{RESUMED.services}" in text
+        assert f"原因　{FINDINGS.cause}" in text
+
+    def test_permanent_measures_report_lists_adopted_measures(self) -> None:
+        """C3.2: adopted measures with 内容・担当 and the 期限 in 和暦; others marked as not taken."""
+        text = self.render("permanent_measures_report")
+        assert "ファイアウォール設定の定期点検　実施する" in text
+        assert "　内容 設定変更の都度、第三者が確認する／担当 総務課／期限 令和9年3月31日" in text
+        assert "外部監査の導入　実施しない" in text
+        assert text.count("／担当") == 1
+
+    @pytest.mark.parametrize(
+        "doc_id",
+        ["unauthorized_homepage_notice", "unauthorized_info_sheet", "unauthorized_press_release"],
+    )
+    def test_drafts_use_the_chapter3_meeting(self, doc_id: str) -> None:
+        """C3.S4.D6: the drafts carry this meeting's message, not chapter 2's."""
+        text = self.render(doc_id)
+        assert "不正行為" in text
+        assert RESULT3.d6_message in text
+        assert RESULT.d6_message not in text
+
+
 class TestStrictUndefined:
     @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.id)
     def test_context_is_complete(self, doc: Document) -> None:
@@ -343,6 +925,11 @@ class TestStrictUndefined:
             render(ENV, doc.template, ctx)
 
     def test_missing_attribute_is_an_error(self) -> None:
-        doc = DOCUMENTS["protection_instruction"]
-        with pytest.raises(jinja2.UndefinedError, match="instructions"):
-            render(ENV, doc.template, {**context(doc), "judgement": {"judgement": "x"}})
+        doc = DOCUMENTS["meeting_result_report"]
+        with pytest.raises(jinja2.UndefinedError, match="title"):
+            render(ENV, doc.template, {**context(doc), "decisions": [{"text": "x"}]})
+
+    def test_missing_attribute_of_a_form_is_an_error(self) -> None:
+        doc = DOCUMENTS["system_stop_order"]
+        with pytest.raises(jinja2.UndefinedError, match="stop_target"):
+            render(ENV, doc.template, {**context(doc), "instruction": {"system_stop": "x"}})
