@@ -102,6 +102,11 @@ def test_level_3_with_a_system_stop_runs_to_resumption(driver: Driver, mailbox: 
     decision = next(r for r in records if r.kind == "再開承認")
     assert decision.clause == "C3.S4.D9" and decision.actor.startswith("セキュリティ会議（議長")
     assert len([r for r in records if r.clause == "C3.S4.D8" and r.kind == "見直し"]) == 2
+    decided = {r.clause: r.summary for r in records if r.kind == "会議決定"}
+    assert list(decided) == [f"C3.S4.D{i}" for i in range(1, 10)]  # one record per item
+    assert decided["C3.S4.D4"] == "緊急体制の確立: 統括責任者の指揮の下、総務課が調査、住民課が窓口"
+    assert decided["C3.S4.D5"].startswith("町民への対応: 問い合わせ窓口")
+    assert decided["C3.S4.D7"].startswith("代替措置の実施: 広域交付は一時停止")
     assert store.verify_chain().ok
 
 
