@@ -115,8 +115,9 @@ def pause_key(clause: str, step: str, attempt: int) -> str:
     return f"{slug(clause)}--{slug(step)}--{attempt}"
 
 
-def _wait(model: type[Form], header: str, key: str) -> Form:
-    form = RunInput.subclass_from_base_model_type(model).with_initial_data(description=header)
+def _wait(model: type[Form], header: str, key: str, initial: dict[str, Any]) -> Form:
+    base = RunInput.subclass_from_base_model_type(model)
+    form = base.with_initial_data(description=header, **initial)
     if in_deployment():
         answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
     else:
@@ -212,8 +213,10 @@ def ask(
     question: str,
     why: str,
     checks: Callable[[Any], list[str]] | None = None,
+    initial: dict[str, Any] | None = None,
 ) -> Answered[F]:
-    """Ask `role` the question of `clause` until an acceptable answer arrives."""
+    """Ask `role` the question of `clause` until an acceptable answer arrives; `initial` fills
+    fields in advance with what the record already says (the person may change them)."""
     store = runtime().store
     people = [p.label for p in runtime().config.roster.people]
     refusals: list[str] = []
@@ -224,7 +227,8 @@ def ask(
         if answer is None:
             model = with_answerer(form, people)
             key = pause_key(clause, step, attempt)
-            raw = _wait(model, _header(incident, clause, role, question, why, refusals), key)
+            header = _header(incident, clause, role, question, why, refusals)
+            raw = _wait(model, header, key, initial or {})
             answer = _judge(incident, clause, role, raw, ask_key, checks)
             _redact(key, raw)
             publish_journal(incident)

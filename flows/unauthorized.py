@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from prefect import flow
 
 from flows.human import ask
 from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
+from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
     IntegrityConfirmation,
     IntegrityResult,
@@ -162,6 +164,18 @@ def unauthorized_act(incident_number: str) -> str:
 # --- 手順1 状況の把握 ------------------------------------------------------------------------
 
 
+def from_discovery(incident: Incident) -> dict[str, Any]:
+    """The C3.S1.2 form starts from the discoverer's report given at 第1章."""
+    found = DiscoveryReport.model_validate(incident.declaration)
+    return {
+        "found_on": found.discovered_on,
+        "found_at": found.discovered_at,
+        "device": found.place,
+        "act": found.observed,
+        "measures_taken": found.measures_taken,
+    }
+
+
 def grasp_the_situation(incident: Incident) -> UnauthorizedReport:
     n = incident.number
     notification = notification_of(incident)
@@ -183,6 +197,7 @@ def grasp_the_situation(incident: Incident) -> UnauthorizedReport:
             "（イ）機器およびその設置場所、（ウ）不正行為および想定される被害等、"
             "（エ）報告するまでに行った応急措置等の有無。",
             checks=report_problems,
+            initial=from_discovery(incident),
         )
         run_step(incident, "C3.S1.2", record_report, n, staff.value, staff.answerer)
         report = staff.value

@@ -113,8 +113,13 @@ def test_level_3_with_a_system_stop_runs_to_resumption(driver: Driver, mailbox: 
 def test_level_1_is_reported_inside_and_lifted(driver: Driver, mailbox: Mailbox) -> None:
     """C3.S3.1: level 1 → internal report, the emergency is lifted; no meeting, no resumption. A
     determination by a role C3.S3 does not name, or one whose examples contradict the level, is
-    refused and asked again."""
-    run, number = _reported(driver, t.L1_1)
+    refused and asked again. The C3.S1.2 form starts from the discoverer's report."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.REAL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="権限外の操作の痕跡")
+    given = {k: v for k, v in t.report(t.L1_1).items() if k not in ("found_on", "found_at", "act")}
+    driver.answer("C3.S1.2#1", t.OPERATOR, **given)  # 発見日時 and 内容 kept as filled in
+    driver.answer("C3.S1.4#1", t.OFFICER, **t.FORWARD)
     driver.answer("C3.S2#1", t.CHIEF, **t.instruction(False))
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())
     driver.answer("C3.S3#1", s.OUTSIDER, **t.determination(1, t.L1_1))  # 企画課長: not the role
@@ -143,6 +148,9 @@ def test_level_1_is_reported_inside_and_lifted(driver: Driver, mailbox: Mailbox)
         d in ("meeting_convening", "cause_report", "system_stop_order") for _, d, _ in docs
     )
     assert ("C3.S3.1", "解除", t.SEC_ADMIN) in _records(number)
+    reported = next(r for r in store.audit_records(incident.id) if r.kind == "不正行為の報告")
+    assert reported.details["found"] == "2026-11-27T10:30:00+09:00"  # 第1章's 発見日・発見時刻
+    assert reported.summary.endswith(s.declaration()["observed"])
     suggestion = [r for r in store.audit_records(incident.id) if r.kind == "脅威度の提案"]
     assert [(r.clause, r.summary.split("（")[0]) for r in suggestion] == [("C3.A", "レベル1")]
     assert len(_mails_for(mailbox, number)) == len(store.notices(incident.id))
