@@ -28,7 +28,12 @@ def test_a_sent_notice_is_recorded_on_replay_but_not_sent_twice(
         declaration=s.declaration(),
     )
     recipient = for_role(rt.config, Role.SEC_OFFICER)[0]
-    data = {"judgement": ChiefJudgement(**s.JUDGEMENT_SHORT)}
+    judgement = ChiefJudgement(**s.JUDGEMENT_SHORT)
+    data = {
+        "instructions": judgement.instructions,
+        "judgement_label": "運用停止に関する判断",
+        "judgement_text": judgement.judgement.value,
+    }
     request = NoticeRequest(
         "C2.S2.1", DOCUMENTS["protection_instruction"], recipient, "統括責任者", data
     )
