@@ -7,40 +7,33 @@ from jukinet.forms.chapter2 import (
     FailureIdentification,
     MeetingConvening,
     MeetingResult,
-    NotifyBody,
     Publicity,
-    SupportBody,
 )
 from jukinet.forms.common import jst_datetime
-from jukinet.plan import MEETING_ITEMS_CH2, Body, Role, SystemMeasure
+from jukinet.plan import MEETING_ITEMS_CH2, Role
 from tasks.common import (
     decision_lines,
     discovered_at,
     meeting_agenda,
     staff_sender,
-    to_bodies,
     to_roles,
-    town_sender,
 )
+from tasks.meeting_decisions import DecisionDocuments, decision_texts, send_decisions
 from tasks.notify import notify
 
-NOTIFY_BODIES = {
-    NotifyBody.CENTER: Body.CENTER,
-    NotifyBody.PREFECTURE: Body.PREFECTURE,
-    NotifyBody.MUNICIPALITIES: Body.MUNICIPALITIES,
-}
-SUPPORT_BODIES = {
-    SupportBody.CENTER: Body.CENTER,
-    SupportBody.PREFECTURE: Body.PREFECTURE,
-    SupportBody.VENDOR: Body.VENDOR,
-}
-MEASURES = "データ保護等の措置"  # the measures the meeting approves (C2.S3.2 / C3.S4.2)
+MEASURES = "データ保護等の措置"  # the measures the meeting approves (C2.S3.2)
 MATTER = "住基ネットの障害"
-PUBLICITY_DOCUMENTS = {
-    Publicity.HOMEPAGE: "homepage_notice",
-    Publicity.INFO: "info_sheet",
-    Publicity.PRESS: "press_release",
-}
+DOCUMENTS = DecisionDocuments(
+    prefix="C2.S3",
+    carried_out_by=(Role.SEC_OFFICER, Role.OPERATOR),
+    notification="body_notification",
+    support="support_request",
+    publicity={
+        Publicity.HOMEPAGE: "homepage_notice",
+        Publicity.INFO: "info_sheet",
+        Publicity.PRESS: "press_release",
+    },
+)
 
 
 @step_task("手順3① セキュリティ会議の招集 (C2.S3.1)")
@@ -77,17 +70,8 @@ def convene_meeting(
 
 
 def _decision_texts(result: MeetingResult) -> dict[str, str]:
-    def joined(values: list[NotifyBody] | list[SupportBody] | list[Publicity]) -> str:
-        return "、".join(v.value for v in values) or "なし"
-
     return {
-        "C2.S3.D1": f"{result.d1_measure.value}（{result.d1_detail}）",
-        "C2.S3.D2": joined(result.d2_bodies),
-        "C2.S3.D3": joined(result.d3_support),
-        "C2.S3.D4": result.d4_structure,
-        "C2.S3.D5": result.d5_residents,
-        "C2.S3.D6": joined(result.d6_publicity),
-        "C2.S3.D7": result.d7_alternatives,
+        **decision_texts(result, DOCUMENTS.prefix),
         "C2.S3.D8": result.d8_resumption.value,
     }
 
@@ -129,42 +113,7 @@ def carry_out_decisions(
         "discovered": discovered_at(incident),
         "ordered_by": f"{Role.CHIEF.label} {answerer}",
     }
-    if result.d1_measure is not SystemMeasure.NONE:
-        notify(
-            incident,
-            "C2.S3.D1",
-            "equipment_order",
-            to_roles(Role.SEC_OFFICER, Role.OPERATOR),
-            staff_sender(Role.CHIEF, answerer),
-            data,
-        )
-    if result.d2_bodies:
-        notify(
-            incident,
-            "C2.S3.D2",
-            "body_notification",
-            to_bodies(*(NOTIFY_BODIES[b] for b in result.d2_bodies)),
-            town_sender(),
-            data,
-        )
-    if result.d3_support:
-        notify(
-            incident,
-            "C2.S3.D3",
-            "support_request",
-            to_bodies(*(SUPPORT_BODIES[b] for b in result.d3_support)),
-            town_sender(),
-            data,
-        )
-    for publicity in result.d6_publicity:
-        notify(
-            incident,
-            "C2.S3.D6",
-            PUBLICITY_DOCUMENTS[publicity],
-            to_bodies(Body.PLANNING),
-            staff_sender(Role.CHIEF, answerer),
-            data,
-        )
+    send_decisions(incident, result, DOCUMENTS, data, answerer)
 
 
 @step_task("手順3③ 町長への結果報告 (C2.S3.3)")

@@ -4,28 +4,33 @@ reviews of the emergency measures (D8) the chair records while the emergency las
 from __future__ import annotations
 
 from flows.runtime import runtime, step_task
-from jukinet.forms.chapter2 import MeetingConvening, NotifyBody, Publicity, SupportBody
+from jukinet.forms.chapter2 import MeetingConvening, Publicity
 from jukinet.forms.chapter3 import MeetingResult3, Review, UnauthorizedReport
 from jukinet.forms.common import jst_datetime
-from jukinet.plan import MEETING_ITEMS_CH3, Body, Role, SystemMeasure, ThreatLevel
-from tasks.chapter2_meeting import NOTIFY_BODIES, SUPPORT_BODIES
+from jukinet.plan import MEETING_ITEMS_CH3, Role, ThreatLevel
 from tasks.common import (
     decision_lines,
     meeting_agenda,
     staff_sender,
-    to_bodies,
     to_roles,
-    town_sender,
 )
+from tasks.meeting_decisions import DecisionDocuments, send_decisions
+from tasks.meeting_decisions import decision_texts as common_texts
 from tasks.notify import notify
 
-MEASURES = "緊急の措置等"  # the measures the meeting approves (C2.S3.2 / C3.S4.2)
+MEASURES = "緊急の措置等"  # the measures the meeting approves (C3.S4.2)
 MATTER = "住基ネットにおける不正行為"
-PUBLICITY_DOCUMENTS = {
-    Publicity.HOMEPAGE: "unauthorized_homepage_notice",
-    Publicity.INFO: "unauthorized_info_sheet",
-    Publicity.PRESS: "unauthorized_press_release",
-}
+DOCUMENTS = DecisionDocuments(
+    prefix="C3.S4",
+    carried_out_by=(Role.SEC_ADMIN, Role.OPERATOR),
+    notification="unauthorized_notification",
+    support="unauthorized_support_request",
+    publicity={
+        Publicity.HOMEPAGE: "unauthorized_homepage_notice",
+        Publicity.INFO: "unauthorized_info_sheet",
+        Publicity.PRESS: "unauthorized_press_release",
+    },
+)
 
 
 def chair(answerer: str) -> str:
@@ -66,17 +71,8 @@ def convene_meeting(
 
 
 def decision_texts(result: MeetingResult3) -> dict[str, str]:
-    def joined(values: list[NotifyBody] | list[SupportBody] | list[Publicity]) -> str:
-        return "、".join(v.value for v in values) or "なし"
-
     return {
-        "C3.S4.D1": f"{result.d1_measure.value}（{result.d1_detail}）",
-        "C3.S4.D2": joined(result.d2_bodies),
-        "C3.S4.D3": joined(result.d3_support),
-        "C3.S4.D4": result.d4_structure,
-        "C3.S4.D5": result.d5_residents,
-        "C3.S4.D6": joined(result.d6_publicity),
-        "C3.S4.D7": result.d7_alternatives,
+        **common_texts(result, DOCUMENTS.prefix),
         "C3.S4.D8": result.d8_review,
         "C3.S4.D9": result.d9_resumption.value,
     }
@@ -119,42 +115,7 @@ def carry_out_decisions(
         "level_label": ThreatLevel(level).label,
         "ordered_by": f"{Role.CHIEF.label} {answerer}",
     }
-    if result.d1_measure is not SystemMeasure.NONE:
-        notify(
-            incident,
-            "C3.S4.D1",
-            "equipment_order",
-            to_roles(Role.SEC_ADMIN, Role.OPERATOR),
-            staff_sender(Role.CHIEF, answerer),
-            data,
-        )
-    if result.d2_bodies:
-        notify(
-            incident,
-            "C3.S4.D2",
-            "unauthorized_notification",
-            to_bodies(*(NOTIFY_BODIES[b] for b in result.d2_bodies)),
-            town_sender(),
-            data,
-        )
-    if result.d3_support:
-        notify(
-            incident,
-            "C3.S4.D3",
-            "unauthorized_support_request",
-            to_bodies(*(SUPPORT_BODIES[b] for b in result.d3_support)),
-            town_sender(),
-            data,
-        )
-    for publicity in result.d6_publicity:
-        notify(
-            incident,
-            "C3.S4.D6",
-            PUBLICITY_DOCUMENTS[publicity],
-            to_bodies(Body.PLANNING),
-            staff_sender(Role.CHIEF, answerer),
-            data,
-        )
+    send_decisions(incident, result, DOCUMENTS, data, answerer)
 
 
 @step_task("手順4③ 町長への報告 (C3.S4.3)")

@@ -108,8 +108,11 @@ class ResumptionBy(StrEnum):
     CHIEF = "統括責任者の承認により再開する"
 
 
-class MeetingResult(Form):
-    """手順3②③ セキュリティ会議の審議結果（議長: セキュリティ統括責任者）"""
+class MeetingDecisions(Form):
+    """セキュリティ会議の決定事項（第2章・第3章に共通の項目）"""
+
+    # The decisions both chapters' meetings take (C2.S3.2–D7, C3.S4.2–D7); each chapter's form
+    # adds its own items and may retitle these (the docstring is the form's description: Japanese).
 
     measures_approval: MeasuresApproval = Field(title="手順3② データ保護等の措置の承認")
     measures_opinion: str = Field(default="なし", title="措置についての意見・修正内容")
@@ -130,6 +133,11 @@ class MeetingResult(Form):
         description="告知・記者発表の本文に使います",
     )
     d7_alternatives: str = Field(min_length=1, title="D7 代替措置", description="業務ごとの措置")
+
+
+class MeetingResult(MeetingDecisions):
+    """手順3②③ セキュリティ会議の審議結果（議長: セキュリティ統括責任者）"""
+
     d8_resumption: ResumptionBy = Field(title="D8 再開運用の決定")
 
     @property

@@ -15,10 +15,8 @@ from pydantic import Field
 from jukinet.forms.chapter2 import (
     FreePreventionItem,
     MeasuresApproval,
-    NotifyBody,
-    Publicity,
+    MeetingDecisions,
     ResumptionBy,
-    SupportBody,
     item_problems,
 )
 from jukinet.forms.common import HHMM, TIME_HINT, Form, jst_datetime
@@ -360,30 +358,14 @@ class MeetingNeed(Form):
     reason: str = Field(min_length=1, title="判断の理由")
 
 
-class MeetingResult3(Form):
+class MeetingResult3(MeetingDecisions):
     """手順4②③ セキュリティ会議の審議結果（議長: セキュリティ統括責任者）"""
 
     measures_approval: MeasuresApproval = Field(title="手順4② 緊急の措置等の承認")
-    measures_opinion: str = Field(default="なし", title="措置についての意見・修正内容")
     d1_measure: SystemMeasure = Field(
         title="D1 システムへの措置", description="手順2で停止した措置を続ける場合もここで選択"
     )
     d1_detail: str = Field(default="なし", title="D1 措置の内容", description="対象の機器・機能")
-    d2_bodies: list[NotifyBody] = Field(default_factory=list, title="D2 関係機関への連絡")
-    d3_support: list[SupportBody] = Field(default_factory=list, title="D3 技術的支援依頼")
-    d4_structure: str = Field(
-        min_length=1, title="D4 緊急体制", description="役割分担・指揮命令系統"
-    )
-    d5_residents: str = Field(
-        min_length=1, title="D5 町民への対応", description="来庁者・問い合わせ・苦情"
-    )
-    d6_publicity: list[Publicity] = Field(default_factory=list, title="D6 広報対応")
-    d6_message: str = Field(
-        default="なし",
-        title="D6 広報で町民に伝える内容",
-        description="告知・記者発表の本文に使います",
-    )
-    d7_alternatives: str = Field(min_length=1, title="D7 代替措置", description="業務ごとの措置")
     d8_review: str = Field(
         default="なし",
         title="D8 緊急措置の見直し判断",

@@ -579,8 +579,13 @@ def sent_pairs() -> set[tuple[str, str]]:
         (clause, "discovery_report")
         for clause in re.findall(r'send_discovery\(\s*incident,\s*"(C[0-9A-Z.]+)"', source)
     }
-    pairs |= {("C2.S3.D6", d) for d in chapter2_meeting.PUBLICITY_DOCUMENTS.values()}
-    pairs |= {("C3.S4.D6", d) for d in chapter3_meeting.PUBLICITY_DOCUMENTS.values()}
+    for docs in (chapter2_meeting.DOCUMENTS, chapter3_meeting.DOCUMENTS):  # send_decisions
+        pairs |= {
+            (f"{docs.prefix}.D1", "equipment_order"),
+            (f"{docs.prefix}.D2", docs.notification),
+            (f"{docs.prefix}.D3", docs.support),
+            *((f"{docs.prefix}.D6", d) for d in docs.publicity.values()),
+        }
     return pairs
 
 
