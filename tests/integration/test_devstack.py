@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
 
 from jukinet.devstack import process_table
 from jukinet.mailbox import Mailbox, free_port
@@ -199,7 +200,13 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
         if (PROJECT_ROOT / "prefect.yaml").exists():
             deployments = api.post("/deployments/filter", json={})
             assert deployments.status_code == 200
-            assert deployments.json(), "prefect deploy --all がデプロイを登録していません"
+            registered = {d["name"] for d in deployments.json()}
+            declared = {
+                d["name"]
+                for d in YAML(typ="safe").load(PROJECT_ROOT / "prefect.yaml")["deployments"]
+            }
+            assert declared == {"緊急時対応", "機器障害", "不正行為", "通報受付"}
+            assert declared <= registered, "prefect deploy --all が一部のデプロイを登録していません"
 
     msg = EmailMessage()
     msg["From"] = "juki@town.taga.example"
