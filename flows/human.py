@@ -35,6 +35,7 @@ from jukinet.forms.common import (
     public_payload,
     redacted,
     with_answerer,
+    with_defaults,
 )
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Answer, Incident, utcnow
@@ -116,8 +117,8 @@ def pause_key(clause: str, step: str, attempt: int) -> str:
 
 
 def _wait(model: type[Form], header: str, key: str, initial: dict[str, Any]) -> Form:
-    base = RunInput.subclass_from_base_model_type(model)
-    form = base.with_initial_data(description=header, **initial)
+    base = RunInput.subclass_from_base_model_type(with_defaults(model, initial))
+    form = base.with_initial_data(description=header)
     if in_deployment():
         answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
     else:

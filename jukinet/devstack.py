@@ -91,6 +91,9 @@ def stack_env(settings: Settings, ports: Ports) -> dict[str, str]:
             "PREFECT_UI_API_URL": api_url,
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # SQLite answers 503 "database is locked" under load; Prefect's clients retry 503
+            # with backoff, 5 times by default — not always enough when many runs resume at once
+            "PREFECT_CLIENT_MAX_RETRIES": "10",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),

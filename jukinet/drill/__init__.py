@@ -3,11 +3,14 @@
     jukinet drill scenarios/a-short-outage.yaml [--api http://127.0.0.1:4200/api] [--timeout 300]
 
 Map of the package:
-  load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 発見報告, 手順, 期待)
+  load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 開始, 発見報告 or 通報,
+                  手順, 期待)
   fill            form field titles → property names, by the paused form's JSON schema
   Api             the few Prefect REST calls a clerk's browser makes (httpx; no Prefect import)
-  Drill           starts 第1章, answers each paused step with the scenario's next answer for
-                  its clause, follows the incident's chapter-2 run, until it ends
+  Drill           starts 第1章 緊急時対応 with the 発見報告 (開始: 緊急時対応, the default) or
+                  第3章 通報受付 with the 通報 (開始: 通報受付), finds the incident number in the
+                  started run's name and tags, answers each paused step with the scenario's next
+                  answer for its clause, until the incident's chapter-2 or chapter-3 run completes
   check           the expectations (通知, 最終状態), read from the store like the product does
 
 A step is matched by its clause: the part of the pause key before the first "--"

@@ -1,9 +1,33 @@
-"""Names the drill runner shares with the product (flows/emergency.py, prefect.yaml, tasks/chapter1.py)."""
+"""Names the drill runner shares with the product (flows/emergency.py, flows/notification.py, prefect.yaml)."""
 
-CHAPTER1_DEPLOYMENT = ("第1章 緊急時対応", "緊急時対応")  # flows/emergency.py, prefect.yaml
-CHAPTER1_TAG = "第1章"
-CHAPTER2_TAG = "第2章"
-CHAPTER3_STATE = "第3章（手作業で対応）"  # tasks/chapter1.py hand_over_unauthorized
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a scenario opens its incident: the deployment a clerk starts and what it is given.
+
+    `block` is both the scenario's key and the deployment parameter's title; the started run is
+    renamed `<number> …` and tagged with the number and `tag` (flows/emergency.py `rename_run`).
+    """
+
+    name: str  # the scenario's 開始
+    deployment: tuple[str, str]  # flow name, deployment name (prefect.yaml)
+    block: str  # 発見報告 / 通報
+    tag: str
+    label: str  # for messages: 第1章 緊急時対応
+
+
+EMERGENCY = Start(  # flows/emergency.py emergency_response
+    "緊急時対応", ("第1章 緊急時対応", "緊急時対応"), "発見報告", "第1章", "第1章 緊急時対応"
+)
+NOTIFICATION = Start(  # flows/notification.py outside_notification
+    "通報受付", ("第3章 通報受付", "通報受付"), "通報", "通報受付", "第3章 通報受付"
+)
+STARTS = {s.name: s for s in (EMERGENCY, NOTIFICATION)}
+CHAPTER_TAGS = ("第2章", "第3章")  # a drill ends when the incident's run of its chapter completes
 REFUSED = "拒否"
 POLL_SECONDS = 0.5
 DEFAULT_API = "http://127.0.0.1:4200/api"

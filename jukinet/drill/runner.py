@@ -1,4 +1,5 @@
-"""Runs a scenario: start 第1章, answer each paused step, follow chapter 2, check the expectations."""
+"""Runs a scenario: start 第1章 (or 第3章 通報受付), answer each paused step, follow the incident's
+runs until its chapter-2 or chapter-3 run completes, check the expectations."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jukinet.drill.api import Api, Pause, Run
-from jukinet.drill.constants import (
-    CHAPTER1_DEPLOYMENT,
-    CHAPTER1_TAG,
-    CHAPTER2_TAG,
-    CHAPTER3_STATE,
-    ENDED_BADLY,
-    POLL_SECONDS,
-    REFUSED,
-)
+from jukinet.drill.constants import CHAPTER_TAGS, ENDED_BADLY, POLL_SECONDS, REFUSED
 from jukinet.drill.scenario import DrillFailed, Scenario, Step
 from jukinet.drill.schema import fill, slug
 
@@ -69,16 +62,16 @@ class Drill:
 
     def run(self) -> str:
         """Drive the incident to its end; returns the incident number."""
-        flow, name = CHAPTER1_DEPLOYMENT
-        deployment = self.api.deployment(flow, name)
+        start = self.scenario.start
+        deployment = self.api.deployment(*start.deployment)
         parameters = fill(
             deployment.get("parameter_openapi_schema") or {},
-            {"発見報告": self.scenario.report, "実施区分": self.scenario.mode},
-            "発見報告・実施区分",
+            {start.block: self.scenario.opening, "実施区分": self.scenario.mode},
+            f"{start.block}・実施区分",
         )
         first = self.api.start(str(deployment["id"]), parameters)
         self.first_id = first.id
-        self.say(f"第1章 緊急時対応を開始しました（フロー実行 {first.id}）")
+        self.say(f"{start.label}を開始しました（フロー実行 {first.id}）")
         deadline = time.monotonic() + self.timeout
         while True:
             if time.monotonic() > deadline:
@@ -94,10 +87,11 @@ class Drill:
 
     def _tick(self) -> bool:
         """One look at the incident's runs; True once it has ended as the scenario expects."""
-        if self.number is None:
+        if self.number is None:  # the first run is renamed `<number> …` and tagged with it
             first = self.api.run(self.first_id)
-            if CHAPTER1_TAG in first.tags and first.name.split(" ")[0] in first.tags:
-                self.number = first.name.split(" ")[0]
+            number = first.name.split(" ")[0]
+            if self.scenario.start.tag in first.tags and number in first.tags:
+                self.number = number
                 self.say(f"事案番号 {self.number}")
             runs = [first]
         else:
@@ -109,20 +103,13 @@ class Drill:
                 self._answer(run, run.pause)
             elif run.state == "COMPLETED":
                 self._judge(run, None)
-                ended = ended or CHAPTER2_TAG in run.tags
+                ended = ended or any(tag in run.tags for tag in CHAPTER_TAGS)
             elif run.state in ENDED_BADLY:
-                ended = self._ended_badly(run) or ended
+                raise DrillFailed(
+                    f"フロー実行「{run.name}」が {run.state_name} で終わりました: "
+                    f"{run.message or '理由不明'}"
+                )
         return ended
-
-    def _ended_badly(self, run: Run) -> bool:
-        chapter1 = CHAPTER1_TAG in run.tags or run.id == self.first_id
-        if run.state == "FAILED" and chapter1 and self.scenario.final_state == CHAPTER3_STATE:
-            self._judge(run, None)
-            self.say(f"第1章のフロー実行は想定どおり失敗で終わりました: {run.message}")
-            return True
-        raise DrillFailed(
-            f"フロー実行「{run.name}」が {run.state_name} で終わりました: {run.message or '理由不明'}"
-        )
 
     def _judge(self, run: Run, pause: Pause | None) -> None:
         """Report the run's last answer: refused if the same question came back, else accepted."""

@@ -10,7 +10,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from jukinet.drill.constants import REFUSED
+from jukinet.drill.constants import EMERGENCY, REFUSED, STARTS, Start
 
 
 class ScenarioError(Exception):
@@ -49,7 +49,8 @@ class NoticeExpectation:
 class Scenario:
     name: str
     mode: str
-    report: dict[str, Any]
+    start: Start  # 開始: 緊急時対応 (発見報告) or 通報受付 (通報)
+    opening: dict[str, Any]  # the 発見報告 or 通報 block, keyed by the parameter's field titles
     steps: tuple[Step, ...]
     notices: tuple[NoticeExpectation, ...]
     final_state: str | None
@@ -67,6 +68,29 @@ def _text(value: Any, where: str) -> str:
     return str(value)
 
 
+def _start(top: Mapping[str, Any], path: Path) -> Start:
+    """開始 (default 緊急時対応) and the one block it needs: 発見報告 or 通報, not the other."""
+    name = top.get("開始", EMERGENCY.name)
+    start = STARTS.get(name) if isinstance(name, str) else None
+    if start is None:
+        choices = "".join(f"「{s}」" for s in STARTS)
+        raise ScenarioError(
+            f"シナリオ {path}: 「開始」に書けるのは{choices}のどれかです（書かれた値: {name}）"
+        )
+    for other in STARTS.values():
+        if other is not start and other.block in top:
+            raise ScenarioError(
+                f"シナリオ {path}: 開始: {start.name} のシナリオには「{other.block}」ではなく"
+                f"「{start.block}」を書いてください（「{other.block}」から始める場合は"
+                f"「開始: {other.name}」と書きます）"
+            )
+    if start.block not in top:
+        raise ScenarioError(
+            f"シナリオ {path}: 「{start.block}」がありません（開始: {start.name} のシナリオに必要です）"
+        )
+    return start
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read and check the shape of a scenario file; field titles are checked against the forms later."""
     try:
@@ -74,9 +98,10 @@ def load_scenario(path: Path) -> Scenario:
     except (OSError, YAMLError) as exc:
         raise ScenarioError(f"シナリオ {path} を読み込めません: {exc}") from exc
     top = as_mapping(data, f"シナリオ {path}")
-    known = {"名前", "実施区分", "発見報告", "手順", "期待"}
+    known = {"名前", "実施区分", "開始", *(s.block for s in STARTS.values()), "手順", "期待"}
     if unknown := sorted(set(top) - known):
         raise ScenarioError(f"シナリオ {path}: 定義されていない項目です: {'、'.join(unknown)}")
+    start = _start(top, path)
     steps = []
     raw_steps = top.get("手順")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -122,7 +147,8 @@ def load_scenario(path: Path) -> Scenario:
     return Scenario(
         name=_text(top.get("名前"), "「名前」"),
         mode=_text(top.get("実施区分"), "「実施区分」"),
-        report=as_mapping(top.get("発見報告"), "「発見報告」"),
+        start=start,
+        opening=as_mapping(top.get(start.block), f"「{start.block}」"),
         steps=tuple(steps),
         notices=tuple(notices),
         final_state=None if final is None else _text(final, "「最終状態」"),

@@ -39,15 +39,28 @@ def _titles(schema: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, str
     return titles
 
 
+CHOICE_BREAKS = (" ", "\u3000", "（", "(")
+
+
+def _choice(choices: list[str], value: str, where: str) -> str:
+    """The choice written in full, or by its leading part when that names exactly one choice
+    (`レベル3-(3)` for `レベル3-(3) 正当な権限によるものと…`, `レベル2` for `レベル2（…）`)."""
+    if value in choices:
+        return value
+    found = [
+        c
+        for c in choices
+        if c.startswith(value) and value.strip() and c[len(value)] in CHOICE_BREAKS
+    ]
+    if len(found) == 1:
+        return found[0]
+    raise ScenarioError(f"{where}: 「{value}」は選べません（選べる値: {'、'.join(choices)}）")
+
+
 def _value(node: Mapping[str, Any], root: Mapping[str, Any], value: Any, where: str) -> Any:
     node = _resolve(node, root)
     if "enum" in node:
-        choices = [str(c) for c in node["enum"]]
-        if str(value) not in choices:
-            raise ScenarioError(
-                f"{where}: 「{value}」は選べません（選べる値: {'、'.join(choices)}）"
-            )
-        return str(value)
+        return _choice([str(c) for c in node["enum"]], str(value), where)
     kind = node.get("type")
     if kind == "object" and "properties" in node:
         return fill(node, value, where, root)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, create_model
+from pydantic.fields import FieldInfo
 
 from jukinet.wareki import JST
 
@@ -43,6 +44,23 @@ def with_answerer(form: type[Form], people: list[str]) -> type[Form]:
             SecretStr,
             Field(title="承認コード", description="回答者ご本人の承認コード（記録されません）"),
         ),
+    }
+    model: type[Form] = create_model(form.__name__, __base__=form, **fields)
+    model.__doc__ = form.__doc__
+    return model
+
+
+def with_defaults(form: type[Form], values: dict[str, Any]) -> type[Form]:
+    """The form with `values` as the fields' defaults, every title, hint and rule kept (Prefect's
+    `with_initial_data` rebuilds a field from its type alone and loses them)."""
+    if not values:
+        return form
+    fields: dict[str, Any] = {
+        name: (
+            form.model_fields[name].annotation,
+            FieldInfo.merge_field_infos(form.model_fields[name], default=value),
+        )
+        for name, value in values.items()
     }
     model: type[Form] = create_model(form.__name__, __base__=form, **fields)
     model.__doc__ = form.__doc__

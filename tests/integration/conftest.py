@@ -115,6 +115,7 @@ class Stack:
             PREFECT_SERVER_API_HOST=HOST,
             PREFECT_SERVER_API_PORT=str(self.port),
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_CLIENT_MAX_RETRIES="10",  # as jukinet/devstack.py: SQLite's 503 under load
             PREFECT_WORKER_QUERY_SECONDS="1",
             PREFECT_WORKER_PREFETCH_SECONDS="1",
             PREFECT_LOGGING_LEVEL="INFO",

@@ -2,8 +2,10 @@
 
 All selected scenarios are started at once against the session's one stack, a few at a time
 (JUKINET_DRILL_CONCURRENCY, default 4; 1 runs them one after the other): each step costs a new
-flow-run process (~5 s here), so one after the other they would take ten minutes. Each drill
-drives its own incident, found by its number, so the others do not disturb it.
+flow-run process (~5 s of a 2-CPU machine), so the whole file takes about 5 s per step of all the
+scenarios together, side by side or not. Each drill drives its own incident, found by its number,
+so the others do not disturb it; its time limit grows with its steps, as it shares the machine with
+the other drills (a chapter-3 scenario has up to twenty steps).
 """
 
 from __future__ import annotations
@@ -19,13 +21,23 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from jukinet.drill import main
+from jukinet.drill import ScenarioError, load_scenario, main
 from jukinet.settings import PROJECT_ROOT
 from tests.integration.conftest import Stack
 
 SCENARIOS = sorted((PROJECT_ROOT / "scenarios").glob("*.yaml"))
 CONCURRENCY = int(os.environ.get("JUKINET_DRILL_CONCURRENCY", "4"))
-DRILL_TIMEOUT = 420
+START_SECONDS = 120  # the first run, the chapter's run and the checks
+STEP_SECONDS = 40  # one answered step while CONCURRENCY drills share the machine (~20 s seen)
+
+
+def drill_timeout(path: Path) -> float:
+    """The drill's time limit: a fixed part and a part per answer of the scenario."""
+    try:
+        steps = len(load_scenario(path).steps)
+    except ScenarioError:
+        steps = 0  # the drill itself reports the scenario's problem at once
+    return START_SECONDS + STEP_SECONDS * steps
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ class Outcome:
 def drill(stack: Stack, path: Path) -> Outcome:
     """`jukinet drill PATH --api …` in this process, its output collected."""
     out = io.StringIO()
-    argv = [str(path), "--api", stack.api_url, "--timeout", str(DRILL_TIMEOUT)]
+    argv = [str(path), "--api", stack.api_url, "--timeout", str(drill_timeout(path))]
     code = main(argv, stdout=out, stderr=out)
     return Outcome(code, out.getvalue())
 
@@ -67,7 +79,7 @@ def drills(stack: Stack, request: pytest.FixtureRequest) -> Iterator[dict[str, F
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_runs_as_scripted(drills: dict[str, Future[Outcome]], path: Path) -> None:
-    outcome = drills[path.stem].result(timeout=DRILL_TIMEOUT * len(drills))
+    outcome = drills[path.stem].result(timeout=sum(drill_timeout(p) for p in SCENARIOS))
     assert outcome.code == 0, outcome.output
     assert "  NG  " not in outcome.output
     assert "合格: 事案" in outcome.output
@@ -89,8 +101,8 @@ def test_a_wrong_expectation_fails_the_drill(stack: Stack, tmp_path: Path) -> No
         data["期待"]["通知"].append({"宛先": "町長", "文書": "mayor_report"})
 
     outcome = drill(
-        stack, variant("j-unauthorized-act", tmp_path / "wrong.yaml", expect_a_mayor_report)
+        stack, variant("k-level1-lifted", tmp_path / "wrong.yaml", expect_a_mayor_report)
     )
     assert outcome.code == 1, outcome.output
     assert "NG  通知 mayor_report → 町長" in outcome.output
-    assert "OK  最終状態 第3章（手作業で対応）" in outcome.output
+    assert "OK  最終状態 解除（レベル1）" in outcome.output

@@ -520,3 +520,45 @@ class TestSchema:
         schema = UnauthorizedReport.model_json_schema()
         items = schema["properties"]["examples"]["items"]
         assert resolve(schema, items)["enum"] == [e.label for e in THREAT_EXAMPLES]
+
+
+class TestPrefilledForm:
+    """ask(initial=…) prefills the C3.S1.2 form from the discovery report: the prefilled fields keep
+    their Japanese titles, hints and rules in the form Prefect shows (RunInput)."""
+
+    def form(self) -> type[Any]:
+        from prefect.input import RunInput
+
+        from jukinet.forms.common import with_answerer, with_defaults
+
+        model = with_defaults(
+            with_answerer(UnauthorizedReport, ["犬上 一郎（住民課）"]),
+            {"found_on": date(2026, 11, 27), "found_at": "10:30", "device": "CS サーバ"},
+        )
+        return RunInput.subclass_from_base_model_type(model).with_initial_data(description="x")
+
+    def test_prefilled_fields_keep_titles_and_rules(self) -> None:
+        props = self.form().model_json_schema()["properties"]
+        assert props["found_on"]["title"] == "ア 発見日"
+        assert props["found_on"]["default"] == "2026-11-27"
+        assert props["found_at"]["title"] == "ア 発見時刻"
+        assert props["found_at"]["pattern"] and props["found_at"]["default"] == "10:30"
+        assert props["device"]["minLength"] == 1 and props["device"]["default"] == "CS サーバ"
+
+    def test_prefilled_fields_still_refuse_bad_input(self) -> None:
+        answer = {
+            "answerer": "犬上 一郎（住民課）",
+            "approval_code": "1111",
+            "occurred_on": "2026-11-26",
+            "occurred_at": "22:10",
+            "device_location": "住民課窓口",
+            "act": "照会",
+            "expected_damage": "閲覧のおそれ",
+            "measures_taken": "なし",
+        }
+        form = self.form()
+        assert form(**answer).found_at == "10:30"  # the prefilled value stands when not changed
+        with pytest.raises(ValidationError):
+            form(**answer, found_at="1730")
+        with pytest.raises(ValidationError):
+            form(**answer, device="")
