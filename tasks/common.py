@@ -29,10 +29,12 @@ def town_sender() -> str:
 
 
 def to_roles(*roles: Role) -> list[Recipient]:
-    seen: dict[str, Recipient] = {}
+    """The holders of the roles, each person once (under the first role named) even where one
+    person holds several of them, as in a small town's roster."""
+    seen: dict[tuple[str, ...], Recipient] = {}
     for role in roles:
         for r in recipients.for_role(runtime().config, role):
-            seen.setdefault(r.id, r)
+            seen.setdefault(r.addresses, r)
     return list(seen.values())
 
 
