@@ -135,6 +135,7 @@ class Case:
     level: ThreatLevel = ThreatLevel.L1
     stop: StopExecution | None = None
     meeting: MeetingResult3 | None = None
+    chief: str = ""  # who acted as セキュリティ統括責任者 at 手順2 (holder or deputy)
 
     @property
     def number(self) -> str:
@@ -266,7 +267,7 @@ def take_emergency_measures(case: Case) -> None:
         f"{suggestion.level.label if suggestion.level else '提案なし'}（{suggestion.reason}）",
         checks=instruction_problems,
     )
-    chief = instruction.answerer
+    chief = case.chief = instruction.answerer
     run_step(incident, "C3.S2.mayor", report_to_mayor, n, case.report, instruction.value, chief)
     run_step(incident, "C3.S2", instruct_protection, n, instruction.value, chief)
     if instruction.value.stops:
@@ -349,7 +350,15 @@ def determine_level(case: Case) -> bool:
     if take_raise(case, cause.value.raise_level, cause.value, "C3.S3.2", cause.answerer):
         return True  # level 3's path (mayor, meeting) was taken by the raise
     if case.level is ThreatLevel.L3:
-        run_step(incident, "C3.S3.4", report_level3_to_mayor, n, case.report, det.value.reason)
+        run_step(
+            incident,
+            "C3.S3.4",
+            report_level3_to_mayor,
+            n,
+            case.report,
+            det.value.reason,
+            case.chief,
+        )
         hold_meeting(case)
         return True
     need = ask(
@@ -382,7 +391,15 @@ def take_raise(
     case.level = ThreatLevel(
         run_step(incident, f"{clause}.raise", raise_level, n, answer, clause, answerer)
     )
-    run_step(incident, "C3.S3.4", report_level3_to_mayor, n, case.report, answer.raise_reason)
+    run_step(
+        incident,
+        "C3.S3.4",
+        report_level3_to_mayor,
+        n,
+        case.report,
+        answer.raise_reason,
+        case.chief,
+    )
     if case.meeting is None:
         hold_meeting(case)
     return True
@@ -599,6 +616,7 @@ def find_cause_and_resume(case: Case) -> None:
         integrity.value,
         measures.value,
         resumption_by,
+        approval.answerer,
     )
     run_step(
         incident,

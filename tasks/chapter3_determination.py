@@ -119,11 +119,13 @@ def raise_level(
 
 
 @step_task("手順3④ レベル3: 町長への報告 (C3.S3.4)")
-def report_level3_to_mayor(number: str, report: UnauthorizedReport, reason: str) -> None:
-    """The chief reports to the mayor promptly; convening the meeting is then mandatory."""
+def report_level3_to_mayor(
+    number: str, report: UnauthorizedReport, reason: str, chief: str
+) -> None:
+    """The chief (who instructed at 手順2) reports to the mayor promptly; the meeting is then
+    mandatory."""
     rt = runtime()
     incident = rt.store.incident(number)
-    chief = rt.config.roster.holders(Role.CHIEF)[0].label
     notify(
         incident,
         "C3.S3.4",

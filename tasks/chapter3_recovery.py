@@ -93,15 +93,16 @@ def report_resumption_to_mayor(
     integrity: IntegrityConfirmation,
     measures: ResumptionMeasures,
     resumption_by: str,
+    chief: str,
 ) -> None:
-    rt = runtime()
-    incident = rt.store.incident(number)
+    """The chief who approved (or chaired the meeting that decided) reports to the mayor."""
+    incident = runtime().store.incident(number)
     notify(
         incident,
         "C3.S6.3",
         "resumption_mayor_report",
         to_roles(Role.MAYOR),
-        staff_sender(Role.CHIEF, rt.config.roster.holders(Role.CHIEF)[0].label),
+        staff_sender(Role.CHIEF, chief),
         {
             "findings": findings,
             "integrity": integrity,

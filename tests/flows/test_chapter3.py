@@ -243,7 +243,7 @@ def test_level_3_without_a_stop_resumes_on_the_chiefs_approval(driver: Driver) -
     """C3.S3.4: level 3 reports to the mayor and convenes the meeting without asking whether;
     the meeting decided no stop and left resumption to the chief (C3.S6.1)."""
     run, number = _reported(driver, t.L3_2)
-    driver.answer("C3.S2#1", t.CHIEF, **t.instruction(True))
+    driver.answer("C3.S2#1", s.CHIEF_DEPUTY, **t.instruction(True))  # the chief is away
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())
     driver.answer("C3.S3#1", t.SEC_ADMIN, **t.determination(3, t.L3_2, t.L2_2))
     driver.answer("C3.S3.2#1", t.SEC_ADMIN, **t.CAUSE)
@@ -259,6 +259,11 @@ def test_level_3_without_a_stop_resumes_on_the_chiefs_approval(driver: Driver) -
     assert not any(c == "C3.S3.3" for c, _, _ in records)
     docs = _documents(number)
     assert [r for c, d, r in docs if c == "C3.S3.4"] == ["町長 青龍 太郎"]
+    # the mayor hears it from whoever acted as the chief at 手順2, here the deputy
+    mayor = next(n for n in store.notices(store.incident(number).id) if n.clause == "C3.S3.4")
+    assert f"多賀町 セキュリティ統括責任者 {s.CHIEF_DEPUTY}" in mayor.body
+    resumed = next(n for n in store.notices(store.incident(number).id) if n.clause == "C3.S6.3")
+    assert f"多賀町 セキュリティ統括責任者 {t.CHIEF}" in resumed.body
     assert not any(d == "system_stop_order" for _, d, _ in docs)
     assert any(d == "unauthorized_press_release" for _, d, _ in docs)
     assert store.incident(number).state == "終結"
