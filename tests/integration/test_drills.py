@@ -10,8 +10,11 @@ the other drills (a chapter-3 scenario has up to twenty steps).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,3 +109,26 @@ def test_a_wrong_expectation_fails_the_drill(stack: Stack, tmp_path: Path) -> No
     assert outcome.code == 1, outcome.output
     assert "NG  通知 mayor_report → 町長" in outcome.output
     assert "OK  最終状態 解除（レベル1）" in outcome.output
+
+
+def test_every_drill_notice_is_in_the_mailbox_once_and_the_chain_verifies(
+    drills: dict[str, Future[Outcome]], stack: Stack
+) -> None:
+    """After all the drills: each notice the store calls sent arrived in the mailbox exactly once
+    (by the key its Message-ID is derived from), nothing is left unsent, and the audit chain of the
+    whole store verifies."""
+    outputs = [
+        f.result(timeout=sum(drill_timeout(p) for p in SCENARIOS)).output for f in drills.values()
+    ]
+    numbers = {m for out in outputs for m in re.findall(r"事案番号 (\S+)", out)}
+    assert len(numbers) == len(drills)
+    from jukinet.drill.runner import Records
+
+    store = Records().store
+    notices = [n for number in numbers for n in store.notices(store.incident(number).id)]
+    assert notices and all(n.status == "sent" for n in notices)
+    arrived = Counter(str(m["X-Jukinet-Notice"]) for m in stack.mailbox.messages())
+    for n in notices:
+        digest = hashlib.sha256(f"{n.municipality_code}|{n.key}".encode()).hexdigest()[:32]
+        assert arrived[digest] == 1, (n.key, arrived[digest])
+    assert store.verify_chain().ok
