@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from jukinet.config.models import (
     EMAIL,
+    ENV_NAME,
     HHMM,
     MUNICIPALITY_CODE,
     PERSON_ID,
@@ -60,6 +61,7 @@ _MESSAGES = {
     "model_attributes_type": "項目の組（マッピング）で指定してください",
     "too_short": "件数が足りません（1件以上必要です）",
     "enum": "使用できない値です",
+    "literal_error": "使用できない値です",
     "greater_than_equal": "値が小さすぎます",
     "less_than_equal": "値が大きすぎます",
     "greater_than": "値が小さすぎます",
@@ -73,6 +75,7 @@ _PATTERN_HINTS = {
     MUNICIPALITY_CODE: "検査数字を含む6桁の数字で指定します。例: 254436",
     PERSON_ID: "英小文字で始まる英小文字・数字・_・- の2〜32文字で指定します。例: inukami",
     URL: "http:// または https:// で始まるアドレスで指定します",
+    ENV_NAME: "英大文字・数字・_ の環境変数名で指定します。例: JUKINET_SMTP_PASSWORD",
 }
 
 
@@ -184,7 +187,7 @@ def _message(error: Any, parent: type[BaseModel] | None = None) -> str:
         return str(error["msg"]).removeprefix("Value error, ")
     base = _MESSAGES.get(kind, error["msg"])
     ctx = error.get("ctx", {})
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return f"{base}（使用できる値: {ctx.get('expected', '')}）"
     if kind == "string_pattern_mismatch":
         hint = _PATTERN_HINTS.get(ctx.get("pattern", ""))

@@ -6,7 +6,8 @@ Field titles are the Japanese names used in error messages.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +20,7 @@ PHONE = r"^[0-9０-９+\-() ]{6,20}$"
 MUNICIPALITY_CODE = r"^\d{6}$"
 PERSON_ID = r"^[a-z][a-z0-9_-]{1,31}$"
 URL = r"^https?://"
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 
 Email = Annotated[str, Field(pattern=EMAIL, title="メールアドレス")]
 
@@ -64,11 +66,81 @@ class Sender(Strict):
     omit_seal: bool = Field(default=True, title="公印省略")
 
 
+class SecretRef(Strict):
+    """A secret named, never written here: a Prefect Secret block or an environment variable."""
+
+    block: str | None = Field(default=None, min_length=1, title="Prefect Secret ブロック名")
+    env: str | None = Field(default=None, pattern=ENV_NAME, title="環境変数名")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.block is None) == (self.env is None):
+            _raise_if(
+                [
+                    (
+                        ("block",),
+                        "Prefect Secret ブロック名（block）か環境変数名（env）のどちらか一方を"
+                        "指定してください（秘密の値そのものは設定ファイルに書きません）",
+                    )
+                ]
+            )
+        return self
+
+    def __str__(self) -> str:
+        return f"Prefect Secret ブロック「{self.block}」" if self.block else f"環境変数 {self.env}"
+
+
+class Charset(StrEnum):
+    """メールの文字コード"""
+
+    UTF8 = "utf-8"
+    ISO2022JP = "iso-2022-jp"
+
+
+class Channel(StrEnum):
+    """送付方法"""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    ARCHIVE = "archive"
+
+
 class Smtp(Strict):
     host: str = Field(min_length=1, title="SMTP サーバ")
     port: int = Field(ge=1, le=65535, title="SMTP ポート")
     from_address: Email
     timeout_seconds: float = Field(default=10, gt=0, title="SMTP タイムアウト（秒）")
+    security: Literal["none", "starttls"] = Field(default="none", title="暗号化（STARTTLS）")
+    username: str | None = Field(default=None, min_length=1, title="SMTP ログイン名")
+    password: SecretRef | None = Field(default=None, title="SMTP パスワードの参照先")
+
+    @model_validator(mode="after")
+    def _login(self) -> Smtp:
+        problems: list[tuple[Location, str]] = []
+        if (self.username is None) != (self.password is None):
+            problems.append(
+                (
+                    ("password" if self.password is None else "username",),
+                    "ログイン名（username）とパスワードの参照先（password）は両方指定してください",
+                )
+            )
+        if self.username is not None and self.security != "starttls":
+            problems.append(
+                (
+                    ("security",),
+                    "ログインするときは starttls を指定してください（パスワードを暗号化せずに送りません）",
+                )
+            )
+        _raise_if(problems)
+        return self
+
+
+class Webhook(Strict):
+    url: str = Field(pattern=URL, title="Webhook のアドレス")
+    token: SecretRef | None = Field(default=None, title="Webhook トークンの参照先")
+    timeout_seconds: float = Field(default=10, gt=0, title="Webhook タイムアウト（秒）")
+    attempts: int = Field(default=4, ge=1, le=10, title="Webhook の試行回数")
+    backoff_seconds: float = Field(default=1, ge=0, title="Webhook の再試行間隔（秒）")
 
 
 class Delivery(Strict):
@@ -76,6 +148,8 @@ class Delivery(Strict):
     retry_delays_seconds: list[float] = Field(
         default=[5, 30, 120], min_length=1, title="再送間隔（秒）"
     )
+    alarm_after_minutes: float = Field(default=30, gt=0, title="未送付の警報までの時間（分）")
+    lease_seconds: float = Field(default=120, gt=0, title="送付処理の占有時間（秒）")
 
 
 class Town(Strict):
@@ -85,6 +159,23 @@ class Town(Strict):
     smtp: Smtp = Field(title="メール送信")
     delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
+    notation: dict[str, str] = Field(
+        default_factory=dict,
+        title="表記",
+        description="文書の定型文の表記の置き換え（例: 及び: および）。職員の入力した文には適用しません",
+    )
+
+    @field_validator("notation")
+    @classmethod
+    def _check_notation(cls, value: dict[str, str]) -> dict[str, str]:
+        for before, after in value.items():
+            if not before.strip():
+                raise ValueError("置き換える前の表記が空です")
+            if any(c in before + after for c in "{}%#"):
+                raise ValueError(
+                    f"「{before}: {after}」に使用できない文字（{{ }} % #）が含まれています"
+                )
+        return value
 
 
 # --- roster.yaml -------------------------------------------------------------------------
@@ -95,6 +186,7 @@ class Person(Strict):
     name: str = Field(min_length=1, max_length=40, title="氏名")
     department: str = Field(min_length=1, max_length=40, title="所属")
     email: Email
+    charset: Charset = Field(default=Charset.UTF8, title="メールの文字コード")
     code_hash: str | None = Field(default=None, title="承認コードのハッシュ")
 
     @property
@@ -251,6 +343,30 @@ class Contact(Strict):
     phone: str = Field(pattern=PHONE, title="電話番号")
     office_hours: OfficeHours = Field(title="執務時間")
     after_hours: AfterHours = Field(title="時間外の連絡先")
+    channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.EMAIL], min_length=1, title="送付方法"
+    )
+    charset: Charset = Field(default=Charset.UTF8, title="メールの文字コード")
+    webhook: Webhook | None = Field(default=None, title="Webhook")
+
+    @model_validator(mode="after")
+    def _channels(self) -> Contact:
+        problems: list[tuple[Location, str]] = []
+        if len(set(self.channels)) != len(self.channels):
+            problems.append((("channels",), "同じ送付方法が重複しています"))
+        if Channel.WEBHOOK in self.channels and self.webhook is None:
+            problems.append(
+                (("webhook",), "送付方法に webhook がありますが、Webhook の設定（url）がありません")
+            )
+        if self.webhook is not None and Channel.WEBHOOK not in self.channels:
+            problems.append(
+                (
+                    ("channels",),
+                    "Webhook が設定されていますが、送付方法（channels）に webhook がありません",
+                )
+            )
+        _raise_if(problems)
+        return self
 
     @property
     def addressee(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jukinet.config.loader import Config
+from jukinet.config.models import Channel, Charset, Contact, Webhook
 from jukinet.plan import Body, Role
 
 
@@ -17,6 +18,21 @@ class Recipient:
     name: str  # shown in records: "滋賀県（総合企画部 市町振興課）"
     addressee: str  # the letter's recipient line
     addresses: tuple[str, ...]
+    channels: tuple[Channel, ...] = (Channel.EMAIL,)
+    charset: Charset = Charset.UTF8
+    webhook: Webhook | None = None
+
+
+def _from_contact(id: str, name: str, c: Contact) -> Recipient:
+    return Recipient(
+        id=id,
+        name=name,
+        addressee=f"{c.organization} {c.department} {c.person} 様",
+        addresses=(c.email,),
+        channels=tuple(c.channels),
+        charset=c.charset,
+        webhook=c.webhook,
+    )
 
 
 def for_role(config: Config, role: Role) -> list[Recipient]:
@@ -27,6 +43,7 @@ def for_role(config: Config, role: Role) -> list[Recipient]:
             name=f"{role.label} {p.name}",
             addressee=f"{role.label} {p.department} {p.name} 様",
             addresses=(p.email,),
+            charset=p.charset,
         )
         for p in config.roster.holders(role)
     ]
@@ -34,12 +51,7 @@ def for_role(config: Config, role: Role) -> list[Recipient]:
 
 def for_body(config: Config, body: Body) -> list[Recipient]:
     return [
-        Recipient(
-            id=f"{body.value}:{i}",
-            name=f"{body.label}（{c.organization} {c.department}）",
-            addressee=f"{c.organization} {c.department} {c.person} 様",
-            addresses=(c.email,),
-        )
+        _from_contact(f"{body.value}:{i}", f"{body.label}（{c.organization} {c.department}）", c)
         for i, c in enumerate(config.contacts.bodies[body])
     ]
 
@@ -51,11 +63,8 @@ def for_receiver(config: Config, organization: str) -> list[Recipient]:
         return []
     i, c = found
     return [
-        Recipient(
-            id=f"receivers:{i}",
-            name=f"本人確認情報の提供先（{c.organization} {c.department}）",
-            addressee=f"{c.organization} {c.department} {c.person} 様",
-            addresses=(c.email,),
+        _from_contact(
+            f"receivers:{i}", f"本人確認情報の提供先（{c.organization} {c.department}）", c
         )
     ]
 
