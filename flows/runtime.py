@@ -44,7 +44,12 @@ def runtime() -> Runtime:
     settings = load_settings()
     config = load_config(settings.config_dir)
     store = Store(make_engine(settings.store_url), config.town.municipality.code)
-    outbox = Outbox(store, config, make_environment(settings.templates_dir), settings.archive_dir)
+    outbox = Outbox(
+        store,
+        config,
+        make_environment(settings.templates_dir, config.town.notation),
+        settings.archive_dir,
+    )
     return Runtime(settings, config, store, outbox)
 
 

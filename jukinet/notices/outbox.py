@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import smtplib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 
 from jukinet.config.loader import Config
+from jukinet.config.models import Town
 from jukinet.notices import smtp
 from jukinet.notices.documents import Document
 from jukinet.notices.recipients import Recipient, drill_addresses
@@ -56,6 +58,36 @@ def _safe(text: str) -> str:
     return re.sub(r"[^\w\-.]", "_", text)
 
 
+def render_document(
+    env: Environment,
+    town: Town,
+    incident: Incident,
+    req: NoticeRequest,
+    *,
+    doc_number: str,
+    issued: datetime,
+) -> str:
+    """The letter as it goes out: the request's data plus the fields every document has."""
+    return render(
+        env,
+        req.document.template,
+        {
+            **req.data,
+            "town": town,
+            "incident": incident,
+            "drill": incident.drill,
+            "doc_number": doc_number,
+            "issued": issued,
+            "addressee": req.recipient.addressee,
+            "sender": req.sender,
+            "subject": req.document.subject,
+            "clause": req.clause,
+            "clause_title": clause_title(req.clause),
+            "draft": req.document.draft,
+        },
+    )
+
+
 def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> Notice:
     key = notice_key(incident, req)
     existing = box.store.notice(key)
@@ -66,24 +98,7 @@ def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> Notice:
     doc_number = f"{town.document_prefix}第{n}号"
     now = utcnow()
     subject = (DRILL_MARK if incident.drill else "") + req.document.subject
-    body = render(
-        box.env,
-        req.document.template,
-        {
-            **req.data,
-            "town": town,
-            "incident": incident,
-            "drill": incident.drill,
-            "doc_number": doc_number,
-            "issued": now,
-            "addressee": req.recipient.addressee,
-            "sender": req.sender,
-            "subject": req.document.subject,
-            "clause": req.clause,
-            "clause_title": clause_title(req.clause),
-            "draft": req.document.draft,
-        },
-    )
+    body = render_document(box.env, town, incident, req, doc_number=doc_number, issued=now)
     addresses = drill_addresses(box.config) if incident.drill else req.recipient.addresses
     folder = box.archive_dir / town.municipality.code / _safe(incident.number)
     name = _safe(f"{year}-{n:04d}_{req.document.id}_{req.recipient.id}")
