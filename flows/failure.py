@@ -17,6 +17,7 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.human import ask
+from flows.publicity import approve_publicity
 from flows.runtime import publish_journal, run_step, runtime
 from jukinet.forms.chapter2 import (
     ChiefJudgement,
@@ -32,14 +33,16 @@ from jukinet.forms.chapter2 import (
     prevention_problems,
 )
 from jukinet.plan import FAILURE_TYPES, Role
+from tasks import chapter2_meeting
 from tasks.chapter2_meeting import (
     carry_out_decisions,
     convene_meeting,
+    publicity_preview_text,
+    publish_publicity,
     record_meeting,
     report_meeting_to_mayor,
 )
 from tasks.chapter2_recovery import (
-    close_incident,
     notify_recovery,
     record_integrity,
     record_repair,
@@ -55,6 +58,8 @@ from tasks.chapter2_report import (
     report_to_mayor,
     report_to_officer,
 )
+from tasks.closing import close_incident
+from tasks.meeting_decisions import publicity_to_approve
 
 CHECK_METHODS = "、".join(
     f"{t.value}（{i.events}）: {'・'.join(i.check_methods)}" for t, i in FAILURE_TYPES.items()
@@ -140,6 +145,20 @@ def equipment_failure(incident_number: str) -> str:
         result = meeting.value
         run_step(inc, "C2.S3.2", record_meeting, n, result, meeting.answerer)
         run_step(inc, "C2.S3.D", carry_out_decisions, n, result, ident.value, meeting.answerer)
+        if publicity_to_approve(result, chapter2_meeting.DOCUMENTS):
+            preview = publicity_preview_text(n, result, ident.value, meeting.answerer)
+            publicity = approve_publicity(inc, "C2.S3", result, preview)
+            run_step(
+                inc,
+                "C2.S3.D6",
+                publish_publicity,
+                n,
+                result,
+                ident.value,
+                meeting.answerer,
+                publicity.value,
+                publicity.answerer,
+            )
         run_step(inc, "C2.S3.3", report_meeting_to_mayor, n, result, meeting.answerer)
 
     by_meeting = result is not None and result.meeting_decides_resumption

@@ -79,7 +79,13 @@ def summarize(answer: BaseModel, limit: int = 80) -> str:
 
 
 def _header(
-    incident: Incident, clause: str, role: Role, question: str, why: str, refusals: list[str]
+    incident: Incident,
+    clause: str,
+    role: Role,
+    question: str,
+    why: str,
+    refusals: list[str],
+    exhibit: str | None = None,
 ) -> str:
     roster = runtime().config.roster
     holders = "、".join(p.name for p in roster.holders(role))
@@ -102,6 +108,9 @@ def _header(
     if recent:
         lines += ["", "**これまでの経過（直近）**", ""]
         lines += [f"- {to_wareki_datetime(r.recorded_at)} {r.kind}: {r.summary}" for r in recent]
+    if exhibit:
+        fence = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`+", exhibit))])
+        lines += ["", "**確認する文書**", "", f"{fence}text", exhibit, fence]
     if refusals:
         lines += ["", f"> **前回の回答は受け付けられませんでした**: {refusals[-1]}"]
     return "\n".join(lines)
@@ -215,9 +224,11 @@ def ask(
     why: str,
     checks: Callable[[Any], list[str]] | None = None,
     initial: dict[str, Any] | None = None,
+    exhibit: str | None = None,
 ) -> Answered[F]:
     """Ask `role` the question of `clause` until an acceptable answer arrives; `initial` fills
-    fields in advance with what the record already says (the person may change them)."""
+    fields in advance with what the record already says (the person may change them); `exhibit`
+    is a text shown in full below the question (e.g. the public text to approve)."""
     store = runtime().store
     people = [p.label for p in runtime().config.roster.people]
     refusals: list[str] = []
@@ -228,7 +239,7 @@ def ask(
         if answer is None:
             model = with_answerer(form, people)
             key = pause_key(clause, step, attempt)
-            header = _header(incident, clause, role, question, why, refusals)
+            header = _header(incident, clause, role, question, why, refusals, exhibit)
             raw = _wait(model, header, key, initial or {})
             answer = _judge(incident, clause, role, raw, ask_key, checks)
             _redact(key, raw)

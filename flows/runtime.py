@@ -21,6 +21,7 @@ from jukinet.config.loader import Config, load_config
 from jukinet.journal import render_journal
 from jukinet.notices.outbox import Outbox
 from jukinet.notices.render import make_environment
+from jukinet.notices.secrets import delivery_secrets
 from jukinet.settings import Settings, load_settings
 from jukinet.store.db import make_engine
 from jukinet.store.models import Incident
@@ -44,11 +45,14 @@ def runtime() -> Runtime:
     settings = load_settings()
     config = load_config(settings.config_dir)
     store = Store(make_engine(settings.store_url), config.town.municipality.code)
+    password, tokens = delivery_secrets(config)
     outbox = Outbox(
         store,
         config,
         make_environment(settings.templates_dir, config.town.notation),
         settings.archive_dir,
+        smtp_password=password,
+        webhook_tokens=tokens,
     )
     return Runtime(settings, config, store, outbox)
 

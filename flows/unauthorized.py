@@ -28,6 +28,7 @@ from typing import Any
 from prefect import flow
 
 from flows.human import ask
+from flows.publicity import approve_publicity
 from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
@@ -66,7 +67,8 @@ from jukinet.forms.chapter3 import (
 )
 from jukinet.plan import THREAT_LEVELS, Role, ThreatLevel
 from jukinet.store.models import Incident
-from tasks.chapter2_recovery import close_incident, record_integrity, record_resumption_decision
+from tasks import chapter3_meeting
+from tasks.chapter2_recovery import record_integrity, record_resumption_decision
 from tasks.chapter3_determination import (
     lift_emergency,
     raise_level,
@@ -85,6 +87,8 @@ from tasks.chapter3_measures import (
 from tasks.chapter3_meeting import (
     carry_out_decisions,
     convene_meeting,
+    publicity_preview_text,
+    publish_publicity,
     record_meeting,
     record_review,
     report_meeting_to_mayor,
@@ -107,6 +111,8 @@ from tasks.chapter3_report import (
     request_coordination,
     suggestion_for,
 )
+from tasks.closing import close_incident
+from tasks.meeting_decisions import publicity_to_approve
 
 check_integrity = record_integrity.with_options(
     name="手順6① 本人確認情報の整合性の確認 (C3.S6.1)",
@@ -453,6 +459,21 @@ def hold_meeting(case: Case) -> None:
         case.level.value,
         chair,
     )
+    if publicity_to_approve(held.value, chapter3_meeting.DOCUMENTS):
+        preview = publicity_preview_text(n, held.value, case.report, case.level.value, chair)
+        approval = approve_publicity(incident, "C3.S4", held.value, preview)
+        run_step(
+            incident,
+            "C3.S4.D6",
+            publish_publicity,
+            n,
+            held.value,
+            case.report,
+            case.level.value,
+            chair,
+            approval.value,
+            approval.answerer,
+        )
     run_step(incident, "C3.S4.3", report_meeting_to_mayor, n, held.value, chair)
     review_measures(case)
 

@@ -7,6 +7,8 @@ jukinet up                    the whole product on this machine (make up)
 jukinet worker                validate configuration, then start the Prefect worker
 jukinet mailbox               the local SMTP mailbox
 jukinet drill SCENARIO.yaml   run a drill scenario against the running product
+jukinet preview DOCUMENT_ID   render a document to the terminal, never sent (--list: the register)
+jukinet check-templates       render every document for every recipient with sample data; check
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ruamel.yaml import YAML
 
 from jukinet.codes import hash_code
 from jukinet.config.loader import Config, ConfigError, load_config
 from jukinet.settings import load_settings
+
+if TYPE_CHECKING:
+    from jukinet.store.store import Store
 
 MIN_CODE_LENGTH = 4
 
@@ -109,6 +115,95 @@ def verify_audit(_: argparse.Namespace) -> int:
     return 1
 
 
+def _refuse(message: str, choices: list[str]) -> int:
+    print(message, file=sys.stderr)
+    print("指定できるもの: " + ("、".join(choices) if choices else "なし"), file=sys.stderr)
+    return 2
+
+
+def preview(args: argparse.Namespace) -> int:
+    """One document as it would go out, to stdout; never sent, never numbered."""
+    from jukinet.notices import preview as pv
+    from jukinet.notices.documents import DOCUMENTS
+    from jukinet.notices.render import make_environment
+    from jukinet.notices.samples import sample_incident
+    from jukinet.store.models import utcnow
+
+    if args.list:
+        print(pv.register_table())
+        return 0
+    if not args.document_id:
+        print("文書IDを指定してください（一覧: jukinet preview --list）。", file=sys.stderr)
+        return 2
+    document = DOCUMENTS.get(args.document_id)
+    if document is None:
+        return _refuse(f"文書ID「{args.document_id}」は文書の登録簿にありません。", list(DOCUMENTS))
+    settings = load_settings()
+    cfg = _config()
+    if cfg is None:
+        return 2
+    recipients = {r.id: r for r in pv.recipients_for(cfg, document)}
+    if args.recipient is not None and args.recipient not in recipients:
+        return _refuse(
+            f"宛先ID「{args.recipient}」は文書「{document.subject}」の宛先にありません。",
+            list(recipients),
+        )
+    if not recipients:
+        print(f"文書「{document.subject}」の宛先が設定にありません。", file=sys.stderr)
+        return 2
+    recipient = recipients[args.recipient or next(iter(recipients))]
+    env = make_environment(settings.templates_dir, cfg.town.notation)
+    if args.incident is None:
+        text = pv.preview_text(env, cfg, document, recipient, incident=sample_incident(args.drill))
+        note = "見本の事案とデータによる表示です（--incident で記録の事案を指定できます）。"
+    else:
+        store = _existing_store(settings.store_url, cfg.town.municipality.code)
+        numbers = [] if store is None else pv.incident_numbers(store)
+        if store is None or args.incident not in numbers:
+            return _refuse(f"事案番号「{args.incident}」の事案は記録にありません。", numbers)
+        stored = store.incident(args.incident)
+        sent = pv.stored_notices(store, stored, document, args.recipient)
+        if sent:
+            print(pv.stored_text(sent))
+            return 0
+        incident = pv.incident_as(stored, drill=stored.drill or args.drill)
+        text = pv.preview_text(env, cfg, document, recipient, incident=incident, issued=utcnow())
+        note = f"事案 {stored.number} の見出しに、見本のデータを用いた表示です（未送付）。"
+    others = [i for i in recipients if i != recipient.id]
+    print(text)
+    print(note + (f" ほかの宛先（--recipient）: {'、'.join(others)}" if others else ""))
+    return 0
+
+
+def _existing_store(url: str, code: str) -> Store | None:
+    """The store, or None when its SQLite file does not exist (a preview never creates one)."""
+    from sqlalchemy.engine import make_url
+
+    from jukinet.store.db import make_engine
+    from jukinet.store.store import Store
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return None
+    return Store(make_engine(url), code)
+
+
+def check_templates(_: argparse.Namespace) -> int:
+    from jukinet.notices import preview as pv
+    from jukinet.notices.render import make_environment
+
+    settings = load_settings()
+    cfg = _config()
+    if cfg is None:
+        return 2
+    env = make_environment(settings.templates_dir, cfg.town.notation)
+    report = pv.check_templates(env, cfg, settings.templates_dir)
+    for line in [*report.notes, *map(str, report.problems)]:
+        print(line)
+    print(report.summary)
+    return 0 if report.ok else 1
+
+
 def worker(_: argparse.Namespace) -> int:
     if _config("設定に誤りがあるため、ワーカーを起動しません。") is None:
         return 2
@@ -130,6 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=set_code)
     sub.add_parser("verify-audit", help="監査記録の連鎖を検証する").set_defaults(func=verify_audit)
     sub.add_parser("worker", help="設定を検証してワーカーを起動する").set_defaults(func=worker)
+    p = sub.add_parser("preview", help="文書を送付せずに表示する")
+    p.add_argument("document_id", nargs="?", help="文書ID（一覧は --list）")
+    p.add_argument("--list", action="store_true", help="文書の登録簿を表で表示する")
+    p.add_argument("--incident", metavar="NUMBER", help="事案番号（例 令和8年度-001）")
+    p.add_argument("--recipient", metavar="RECIPIENT_ID", help="宛先ID（例 shiga:0）")
+    p.add_argument("--drill", action="store_true", help="訓練として表示する")
+    p.set_defaults(func=preview)
+    sub.add_parser(
+        "check-templates", help="すべての文書を見本のデータで宛先ごとに描画して確認する"
+    ).set_defaults(func=check_templates)
     for name, text in (
         ("up", "製品一式を起動する"),
         ("mailbox", "ローカルのメールボックス"),

@@ -6,7 +6,13 @@ from jukinet.plan import clause_title
 from jukinet.store.models import AuditRecord, Incident, Notice
 from jukinet.wareki import to_wareki_datetime
 
-STATUS = {"sent": "送付済", "pending": "未送付", "failed": "未送付（送付失敗）"}
+CHANNELS = {"email": "メール", "webhook": "Webhook", "archive": "保存"}
+STATUS = {
+    "sent": "送付済",
+    "pending": "未送付",
+    "sending": "送付中",
+    "failed": "未送付（送付失敗）",
+}
 
 
 def _cell(text: str) -> str:
@@ -41,8 +47,8 @@ def render_journal(incident: Incident, records: list[AuditRecord], notices: list
         "",
         "## 通知",
         "",
-        "| 文書番号 | 件名 | 宛先 | 条項 | 状況 |",
-        "|---|---|---|---|---|",
+        "| 文書番号 | 件名 | 宛先 | 送付方法 | 条項 | 状況 |",
+        "|---|---|---|---|---|---|",
     ]
     for n in notices:
         status = STATUS.get(n.status, n.status)
@@ -51,6 +57,7 @@ def render_journal(incident: Incident, records: list[AuditRecord], notices: list
         if n.status != "sent" and n.last_error:
             status += f"（試行 {n.attempts} 回）"
         lines.append(
-            f"| {n.doc_number} | {_cell(n.subject)} | {_cell(n.recipient)} | {n.clause} | {status} |"
+            f"| {n.doc_number} | {_cell(n.subject)} | {_cell(n.recipient)} "
+            f"| {CHANNELS.get(n.channel, n.channel)} | {n.clause} | {status} |"
         )
     return "\n".join(lines) + "\n"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.runtime import runtime, step_task
 from jukinet.forms.chapter2 import (
     FailureIdentification,
     MeetingConvening,
     MeetingResult,
     Publicity,
+    PublicityApproval,
 )
 from jukinet.forms.common import jst_datetime
 from jukinet.plan import MEETING_ITEMS_CH2, Role
+from jukinet.store.models import Incident
 from tasks.common import (
     decision_lines,
     discovered_at,
@@ -18,7 +22,15 @@ from tasks.common import (
     staff_sender,
     to_roles,
 )
-from tasks.meeting_decisions import DecisionDocuments, decision_texts, send_decisions
+from tasks.meeting_decisions import (
+    APPROVERS,
+    DecisionDocuments,
+    decision_texts,
+    publicity_preview,
+    publicity_to_approve,
+    send_decisions,
+    send_publicity,
+)
 from tasks.notify import notify
 
 MEASURES = "データ保護等の措置"  # the measures the meeting approves (C2.S3.2)
@@ -107,13 +119,48 @@ def carry_out_decisions(
 ) -> None:
     """D1 orders the measure, D2 notifies, D3 requests support, D6 drafts the public texts."""
     incident = runtime().store.incident(number)
-    data = {
+    send_decisions(incident, result, DOCUMENTS, _data(incident, result, ident, answerer), answerer)
+
+
+def _data(
+    incident: Incident, result: MeetingResult, ident: FailureIdentification, chair: str
+) -> dict[str, Any]:
+    return {
         "result": result,
         "ident": ident,
         "discovered": discovered_at(incident),
-        "ordered_by": f"{Role.CHIEF.label} {answerer}",
+        "ordered_by": f"{Role.CHIEF.label} {chair}",
     }
-    send_decisions(incident, result, DOCUMENTS, data, answerer)
+
+
+def publicity_preview_text(
+    number: str, result: MeetingResult, ident: FailureIdentification, chair: str
+) -> str:
+    incident = runtime().store.incident(number)
+    ids = publicity_to_approve(result, DOCUMENTS)
+    return publicity_preview(incident, ids, DOCUMENTS, _data(incident, result, ident, chair))
+
+
+@step_task("手順3 D6 広報文の承認と送付 (C2.S3.D6)")
+def publish_publicity(
+    number: str,
+    result: MeetingResult,
+    ident: FailureIdentification,
+    chair: str,
+    approval: PublicityApproval,
+    approver: str,
+) -> None:
+    incident = runtime().store.incident(number)
+    send_publicity(
+        incident,
+        DOCUMENTS,
+        publicity_to_approve(result, DOCUMENTS),
+        _data(incident, result, ident, chair),
+        approval,
+        approver,
+        APPROVERS[result.d6_approver],
+        chair,
+    )
 
 
 @step_task("手順3③ 町長への結果報告 (C2.S3.3)")

@@ -20,13 +20,9 @@ from jukinet.forms.common import jst_datetime
 from jukinet.plan import PREVENTION_MEASURES, Body, Role
 from jukinet.store.models import utcnow
 from tasks.common import staff_sender, to_bodies, to_roles, town_sender
-from tasks.notify import deliver_and_record, notify
+from tasks.notify import notify
 
 CHIEF_APPROVALS = ("C2.S5", "C3.S6.1")  # else the meeting decides (C2.S5.MEETING, C3.S4.D9)
-
-
-class UndeliveredNotices(Exception):
-    """Notices of the incident are still undelivered at its close."""
 
 
 def _round(n: int) -> str:
@@ -199,35 +195,4 @@ def report_prevention(number: str, plan: PreventionPlan, answerer: str) -> None:
         to_roles(Role.CHIEF),
         staff_sender(Role.SEC_OFFICER, answerer),
         {"items": items},
-    )
-
-
-@step_task("緊急時対応の終結")
-def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> None:
-    """Re-try what is still undelivered; close the incident only when every notice went out."""
-    rt = runtime()
-    incident = rt.store.incident(number)
-    undelivered = [n for n in rt.store.notices(incident.id) if n.status != "sent"]
-    still = []
-    for notice in undelivered:
-        try:
-            deliver_and_record(incident, notice)
-        except Exception as exc:  # recorded below, then the run fails loudly
-            still.append(f"{notice.subject}（{notice.recipient}）: {exc}")
-    if still:
-        rt.store.audit(
-            incident.id,
-            clause,
-            "未送付",
-            f"未送付の通知が {len(still)} 件あります",
-            event_key=f"{number}|undelivered-at-close|{len(rt.store.audit_records(incident.id))}",
-        )
-        raise UndeliveredNotices("未送付の通知があります:\n" + "\n".join(still))
-    rt.store.set_incident(incident.id, state=state, closed_at=utcnow())
-    rt.store.audit(
-        incident.id,
-        clause,
-        "終結",
-        f"緊急時対応を終結しました（{state}）",
-        event_key=f"{number}|closed",
     )

@@ -3,8 +3,10 @@ reviews of the emergency measures (D8) the chair records while the emergency las
 
 from __future__ import annotations
 
+from typing import Any
+
 from flows.runtime import runtime, step_task
-from jukinet.forms.chapter2 import MeetingConvening, Publicity
+from jukinet.forms.chapter2 import MeetingConvening, Publicity, PublicityApproval
 from jukinet.forms.chapter3 import MeetingResult3, Review, UnauthorizedReport
 from jukinet.forms.common import jst_datetime
 from jukinet.plan import MEETING_ITEMS_CH3, Role, ThreatLevel
@@ -14,7 +16,14 @@ from tasks.common import (
     staff_sender,
     to_roles,
 )
-from tasks.meeting_decisions import DecisionDocuments, send_decisions
+from tasks.meeting_decisions import (
+    APPROVERS,
+    DecisionDocuments,
+    publicity_preview,
+    publicity_to_approve,
+    send_decisions,
+    send_publicity,
+)
 from tasks.meeting_decisions import decision_texts as common_texts
 from tasks.notify import notify
 
@@ -109,13 +118,49 @@ def carry_out_decisions(
 ) -> None:
     """D1 orders the measure, D2 notifies, D3 requests support, D6 drafts the public texts."""
     incident = runtime().store.incident(number)
-    data = {
+    send_decisions(incident, result, DOCUMENTS, _data(result, report, level, answerer), answerer)
+
+
+def _data(
+    result: MeetingResult3, report: UnauthorizedReport, level: int, chair: str
+) -> dict[str, Any]:
+    return {
         "result": result,
         "report": report,
         "level_label": ThreatLevel(level).label,
-        "ordered_by": f"{Role.CHIEF.label} {answerer}",
+        "ordered_by": f"{Role.CHIEF.label} {chair}",
     }
-    send_decisions(incident, result, DOCUMENTS, data, answerer)
+
+
+def publicity_preview_text(
+    number: str, result: MeetingResult3, report: UnauthorizedReport, level: int, chair: str
+) -> str:
+    incident = runtime().store.incident(number)
+    ids = publicity_to_approve(result, DOCUMENTS)
+    return publicity_preview(incident, ids, DOCUMENTS, _data(result, report, level, chair))
+
+
+@step_task("手順4 D6 広報文の承認と送付 (C3.S4.D6)")
+def publish_publicity(
+    number: str,
+    result: MeetingResult3,
+    report: UnauthorizedReport,
+    level: int,
+    chair: str,
+    approval: PublicityApproval,
+    approver: str,
+) -> None:
+    incident = runtime().store.incident(number)
+    send_publicity(
+        incident,
+        DOCUMENTS,
+        publicity_to_approve(result, DOCUMENTS),
+        _data(result, report, level, chair),
+        approval,
+        approver,
+        APPROVERS[result.d6_approver],
+        chair,
+    )
 
 
 @step_task("手順4③ 町長への報告 (C3.S4.3)")

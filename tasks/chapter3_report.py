@@ -90,7 +90,7 @@ def inform_officer(number: str, run_url: str) -> None:
     sent = [
         n
         for n in rt.store.notices(incident.id)
-        if n.document == "discovery_report" and any(n.key.endswith(f"|{r.id}") for r in officers)
+        if n.document == "discovery_report" and any(n.recipient_id == r.id for r in officers)
     ]
     if not sent:
         send_discovery(incident, "C3.S1.1", officers, run_url)

@@ -16,7 +16,13 @@ from prefect.runtime import task_run as current_task_run
 
 from flows.runtime import runtime
 from jukinet.notices.documents import DOCUMENTS
-from jukinet.notices.outbox import DeliveryError, NoticeRequest, deliver, prepare
+from jukinet.notices.outbox import (
+    CHANNEL_TITLES,
+    DeliveryError,
+    NoticeRequest,
+    deliver,
+    prepare,
+)
 from jukinet.notices.recipients import Recipient
 from jukinet.store.models import Incident, Notice
 
@@ -30,8 +36,9 @@ def notice_markdown(notice: Notice) -> str:
     fence = _fence(notice.body)
     return (
         f"### {notice.subject}\n\n"
-        f"| 文書番号 | 宛先 | 送付先 | 条項 |\n|---|---|---|---|\n"
-        f"| {notice.doc_number} | {notice.recipient} | {notice.address} | {notice.clause} |\n\n"
+        f"| 文書番号 | 宛先 | 送付方法 | 送付先 | 条項 |\n|---|---|---|---|---|\n"
+        f"| {notice.doc_number} | {notice.recipient} | {CHANNEL_TITLES[notice.channel]} "
+        f"| {notice.address} | {notice.clause} |\n\n"
         f"{fence}text\n{notice.body}\n{fence}\n"
     )
 
@@ -41,13 +48,21 @@ def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
     already sent still completes a record a crash may have cut short) and as an artifact."""
     already_sent = notice.status == "sent"
     sent = deliver(runtime().outbox, notice)
+    note = f"（{sent.delivery_note}）" if sent.delivery_note else ""
     runtime().store.audit(
         incident.id,
         sent.clause,
         "通知",
-        f"{sent.subject}（{sent.doc_number}）を {sent.recipient} へ送付",
+        f"{sent.subject}（{sent.doc_number}）を {sent.recipient} へ送付"
+        f"（{CHANNEL_TITLES[sent.channel]}）{note}",
         event_key=f"{incident.number}|sent|{sent.key}",
-        details={"notice_key": sent.key, "address": sent.address},
+        details={
+            "notice_key": sent.key,
+            "channel": sent.channel,
+            "address": sent.address,
+            "attempts": sent.attempts,
+            **({"note": sent.delivery_note} if sent.delivery_note else {}),
+        },
     )
     if not already_sent:
         create_markdown_artifact(markdown=notice_markdown(sent), description=f"通知 {sent.subject}")
@@ -74,13 +89,23 @@ def send_notice(
     sender: str,
     data: dict[str, Any],
     key_suffix: str = "",
-) -> int:
-    """Prepare (render, number, archive) once, then deliver; returns the outbox id."""
+) -> list[int]:
+    """Prepare (render, number, archive) once, then deliver by every channel; returns the outbox
+    ids. A channel that fails does not keep the others from going out; the task then fails (and
+    is retried) for the channels still undelivered."""
     rt = runtime()
     incident = rt.store.incident(incident_number)
     req = NoticeRequest(clause, DOCUMENTS[document_id], recipient, sender, data, key_suffix)
-    notice = prepare(rt.outbox, incident, req)
-    return deliver_and_record(incident, notice).id
+    errors = []
+    ids = []
+    for notice in prepare(rt.outbox, incident, req):
+        try:
+            ids.append(deliver_and_record(incident, notice).id)
+        except DeliveryError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise DeliveryError("\n".join(errors))
+    return ids
 
 
 def notify(

@@ -113,6 +113,12 @@ class Smtp(Strict):
     security: Literal["none", "starttls"] = Field(default="none", title="暗号化（STARTTLS）")
     username: str | None = Field(default=None, min_length=1, title="SMTP ログイン名")
     password: SecretRef | None = Field(default=None, title="SMTP パスワードの参照先")
+    ca_file: str | None = Field(
+        default=None,
+        min_length=1,
+        title="SMTP サーバ証明書の CA ファイル",
+        description="STARTTLS で信頼する CA 証明書（PEM）。省略時は OS の証明書ストアを使います",
+    )
 
     @model_validator(mode="after")
     def _login(self) -> Smtp:

@@ -103,6 +103,34 @@ class Publicity(StrEnum):
     PRESS = "記者発表"
 
 
+class PublicityApprover(StrEnum):
+    CHIEF = "セキュリティ統括責任者"
+    SEC_OFFICER = "セキュリティ責任者"
+    SEC_ADMIN = "セキュリティ管理者"
+
+
+class PublicityDecision(StrEnum):
+    APPROVE = "承認する（企画課へ送付する）"
+    REJECT = "承認しない（送付しない）"
+
+
+class PublicityApproval(Form):
+    """D6 広報文（ホームページ告知文・記者発表資料）の承認"""
+
+    decision: PublicityDecision = Field(title="広報文の承認")
+    opinion: str = Field(
+        default="なし",
+        title="意見・承認しない理由",
+        description="承認しないときは理由を記入します",
+    )
+
+
+def publicity_problems(answer: PublicityApproval) -> list[str]:
+    if answer.decision is PublicityDecision.REJECT and answer.opinion.strip() in ("", "なし"):
+        return ["承認しないときは「意見・承認しない理由」に理由を記入してください"]
+    return []
+
+
 class ResumptionBy(StrEnum):
     MEETING = "会議が復旧・整合性の報告を受けて再開を決定する"
     CHIEF = "統括責任者の承認により再開する"
@@ -131,6 +159,11 @@ class MeetingDecisions(Form):
         default="なし",
         title="D6 広報で町民に伝える内容",
         description="告知・記者発表の本文に使います",
+    )
+    d6_approver: PublicityApprover = Field(
+        default=PublicityApprover.CHIEF,
+        title="D6 広報文を承認する者",
+        description="ホームページ告知文と記者発表資料は、この者の承認を得てから企画課へ送付します",
     )
     d7_alternatives: str = Field(min_length=1, title="D7 代替措置", description="業務ごとの措置")
 

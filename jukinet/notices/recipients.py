@@ -71,3 +71,23 @@ def for_receiver(config: Config, organization: str) -> list[Recipient]:
 
 def drill_addresses(config: Config) -> tuple[str, ...]:
     return tuple(r.email for r in config.drill.recipients)
+
+
+def contact_of(config: Config, recipient_id: str) -> Contact | None:
+    """The contact a recipient id (`shiga:0`, `receivers:1`) stands for, if it still exists."""
+    kind, _, index = recipient_id.partition(":")
+    if not index.isdigit():
+        return None
+    if kind == "receivers":
+        contacts = config.contacts.receivers
+    elif kind in {b.value for b in Body}:
+        contacts = config.contacts.bodies.get(Body(kind), [])
+    else:
+        return None
+    i = int(index)
+    return contacts[i] if i < len(contacts) else None
+
+
+def webhook_of(config: Config, recipient_id: str) -> Webhook | None:
+    contact = contact_of(config, recipient_id)
+    return None if contact is None else contact.webhook

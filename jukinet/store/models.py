@@ -115,7 +115,10 @@ class Counter(Base):
 
 
 class Notice(Base):
-    """Outbox: one row per (notice key); written before delivery, marked after."""
+    """Outbox: one row per document, recipient and channel; written before delivery, marked after.
+
+    status: pending → sending (claimed until `claimed_until`) → sent | failed (→ sending again).
+    """
 
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("municipality_code", "key"),)
@@ -123,18 +126,23 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     municipality_code: Mapped[str] = mapped_column(String(6))
     key: Mapped[str] = mapped_column(String(255))
+    document_key: Mapped[str] = mapped_column(String(255), index=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     clause: Mapped[str] = mapped_column(String(32))
     document: Mapped[str] = mapped_column(String(64))
+    recipient_id: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(128))
-    address: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
+    charset: Mapped[str] = mapped_column(String(16), default="utf-8")
     doc_number: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    delivery_note: Mapped[str | None] = mapped_column(Text, default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     archive_path: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

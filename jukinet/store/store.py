@@ -93,33 +93,42 @@ class Store:
         summary: str,
         declaration: dict[str, Any],
     ) -> Incident:
-        with self.session() as s:
-            existing = s.execute(
-                select(Incident).where(
-                    Incident.municipality_code == self.municipality,
-                    Incident.origin_key == origin_key,
+        try:
+            with self.session() as s:
+                existing = s.execute(
+                    select(Incident).where(
+                        Incident.municipality_code == self.municipality,
+                        Incident.origin_key == origin_key,
+                    )
+                ).scalar_one_or_none()
+                if existing:
+                    return existing
+                now = utcnow()
+                year = fiscal_year(now)
+                seq = self._next(s, "incident", year)
+                inc = Incident(
+                    municipality_code=self.municipality,
+                    number=f"{fiscal_year_label(year)}-{seq:03d}",
+                    fiscal_year=year,
+                    origin_key=origin_key,
+                    drill=drill,
+                    declared_class=declared_class,
+                    state="受付",
+                    summary=summary,
+                    declaration=declaration,
+                    opened_at=now,
                 )
-            ).scalar_one_or_none()
-            if existing:
-                return existing
-            now = utcnow()
-            year = fiscal_year(now)
-            seq = self._next(s, "incident", year)
-            inc = Incident(
-                municipality_code=self.municipality,
-                number=f"{fiscal_year_label(year)}-{seq:03d}",
-                fiscal_year=year,
-                origin_key=origin_key,
-                drill=drill,
-                declared_class=declared_class,
-                state="受付",
-                summary=summary,
-                declaration=declaration,
-                opened_at=now,
-            )
-            s.add(inc)
-            s.flush()
-            return inc
+                s.add(inc)
+                s.flush()
+                return inc
+        except IntegrityError:
+            # Another process opened the same origin key between our look-up and our insert:
+            # on PostgreSQL (read committed) nothing orders the two, where SQLite's BEGIN
+            # IMMEDIATE does. Ours rolled back, number included; the first incident stands.
+            found = self.incident_by_origin(origin_key)
+            if found is None:
+                raise
+            return found
 
     def incident(self, number: str) -> Incident:
         with self.session() as s:
@@ -130,6 +139,13 @@ class Store:
             ).scalar_one_or_none()
         if inc is None:
             raise LookupError(f"事案番号 {number} の事案が記録にありません")
+        return inc
+
+    def incident_by_id(self, incident_id: int) -> Incident:
+        with self.session() as s:
+            inc = s.get(Incident, incident_id)
+        if inc is None or inc.municipality_code != self.municipality:
+            raise LookupError(f"事案（内部番号 {incident_id}）が記録にありません")
         return inc
 
     def set_incident(self, incident_id: int, **values: Any) -> None:
@@ -190,6 +206,17 @@ class Store:
             s.add(record)
             head.seq, head.last_hash = record.seq, record.hash
             return record
+
+    def audit_records_by_key(self, event_key: str) -> list[AuditRecord]:
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(AuditRecord).where(
+                        AuditRecord.municipality_code == self.municipality,
+                        AuditRecord.event_key == event_key,
+                    )
+                ).scalars()
+            )
 
     def audit_records(self, incident_id: int | None = None) -> list[AuditRecord]:
         with self.session() as s:
@@ -273,6 +300,46 @@ class Store:
             found = self.notice(notice.key)
             assert found is not None
             return found
+
+    def document_notices(self, document_key: str) -> list[Notice]:
+        """Every channel's row of one document to one recipient."""
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(Notice)
+                    .where(
+                        Notice.municipality_code == self.municipality,
+                        Notice.document_key == document_key,
+                    )
+                    .order_by(Notice.id)
+                ).scalars()
+            )
+
+    def claim_notice(self, notice_id: int, until: datetime) -> bool:
+        """Take a notice for delivery unless it is sent or another process holds an unexpired claim."""
+        now = utcnow()
+        with self.session() as s:
+            taken = s.execute(
+                update(Notice)
+                .where(
+                    Notice.id == notice_id,
+                    (Notice.status.in_(("pending", "failed")))
+                    | ((Notice.status == "sending") & (Notice.claimed_until < now)),
+                )
+                .values(status="sending", claimed_until=until)
+            )
+            return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def undelivered(self) -> list[Notice]:
+        """Every notice of the municipality not yet sent, oldest first."""
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(Notice)
+                    .where(Notice.municipality_code == self.municipality, Notice.status != "sent")
+                    .order_by(Notice.created_at, Notice.id)
+                ).scalars()
+            )
 
     def update_notice(self, notice_id: int, **values: Any) -> None:
         with self.session() as s:

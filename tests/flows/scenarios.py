@@ -68,6 +68,8 @@ def meeting(
     }
 
 
+PUBLICITY_APPROVED = {"decision": "承認する（企画課へ送付する）"}
+
 REPAIR_IN_PROGRESS = {
     "status": "作業中（経過を報告する）",
     "reported_on": "2026-11-27",

@@ -161,3 +161,6 @@ def analysis(likely: str, *examples: str, **extra: Any) -> dict[str, Any]:
         "likely_level": likely,
         **extra,
     }
+
+
+PUBLICITY_APPROVED = {"decision": "承認する（企画課へ送付する）"}

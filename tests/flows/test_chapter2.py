@@ -137,6 +137,7 @@ def test_long_outage_convenes_the_meeting_and_its_decisions_drive_the_notices(
     driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
     driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
     driver.answer("C2.S3.3#1", s.CHIEF, **s.meeting())
+    driver.answer("C2.S3.D6#1", s.CHIEF, **s.PUBLICITY_APPROVED)
     _finish(driver, "C2.S5.r1#1")
     run.join()
 
@@ -163,9 +164,45 @@ def test_long_outage_convenes_the_meeting_and_its_decisions_drive_the_notices(
     approval = _records(number, "措置の承認")
     assert [(c, a) for c, _, a in approval] == [("C2.S3.2", f"セキュリティ会議（議長 {s.CHIEF}）")]
     assert ("C2.S5", "再開承認") in [(c, k) for c, k, _ in _records(number)]
-    press = next(m for m in _mails_for(mailbox, number) if "記者発表資料案" in m["Subject"])
-    assert "【案】" in press.get_content()
+    press = next(m for m in _mails_for(mailbox, number) if "記者発表資料" in m["Subject"])
+    assert "【案】" not in press.get_content()
+    assert f"【公表用】この文書はセキュリティ統括責任者 {s.CHIEF}が" in press.get_content()
     assert "住基ネットを利用する手続に時間がかかります" in press.get_content()
+    assert [(c, a) for c, _, a in _records(number, "広報文の承認")] == [
+        ("C2.S3.D6", f"セキュリティ統括責任者 {s.CHIEF}")
+    ]
+
+
+def test_public_texts_wait_for_the_official_the_meeting_named(driver: Driver) -> None:
+    """C2.S3.D6: the meeting names セキュリティ責任者 to approve the homepage notice and the press
+    release; the chair cannot answer in that place; a refusal needs a reason, and a refused text
+    never goes out while the 情報資料 (no approval needed) does."""
+    run, number = _through_identification(driver)
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
+    driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
+    driver.answer(
+        "C2.S3.3#1",
+        s.CHIEF,
+        **s.meeting(
+            d6_publicity=["ホームページ等での告知", "情報資料提供", "記者発表"],
+            d6_approver="セキュリティ責任者",
+        ),
+    )
+    driver.answer("C2.S3.D6#1", s.CHIEF, **s.PUBLICITY_APPROVED)  # not the one named
+    driver.answer("C2.S3.D6#2", s.OFFICER, decision="承認しない（送付しない）")  # no reason
+    driver.answer(
+        "C2.S3.D6#3", s.OFFICER, decision="承認しない（送付しない）", opinion="表現を改めること"
+    )
+    _finish(driver, "C2.S5.r1#1")
+    run.join()
+    docs = {d for _, d, _ in _documents(number)}
+    assert "info_sheet" in docs
+    assert "homepage_notice" not in docs and "press_release" not in docs
+    refused = _records(number, "回答拒否")
+    assert [c for c, _, _ in refused][-2:] == ["C2.S3.D6", "C2.S3.D6"]
+    assert [(c, a) for c, _, a in _records(number, "広報文の不承認")] == [
+        ("C2.S3.D6", f"セキュリティ責任者 {s.OFFICER}")
+    ]
 
 
 def test_a_stop_ordered_by_the_meeting_makes_the_meeting_decide_resumption(
@@ -176,6 +213,7 @@ def test_a_stop_ordered_by_the_meeting_makes_the_meeting_decide_resumption(
     driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_LONG)
     driver.answer("C2.S3.1#1", s.CHIEF, **s.CONVENING)
     driver.answer("C2.S3.3#1", s.CHIEF, **s.meeting(d1="システムの完全停止", d1_detail="CS 全体"))
+    driver.answer("C2.S3.D6#1", s.CHIEF, **s.PUBLICITY_APPROVED)
     _finish(driver, "C2.S5.MEETING.r1#1")
     run.join()
     docs = _documents(number)

@@ -38,15 +38,16 @@ def test_a_sent_notice_is_recorded_on_replay_but_not_sent_twice(
         "C2.S2.1", DOCUMENTS["protection_instruction"], recipient, "統括責任者", data
     )
     # the first attempt delivered the mail, then died before writing its audit record
-    sent = deliver(rt.outbox, prepare(rt.outbox, incident, request))
+    (prepared,) = prepare(rt.outbox, incident, request)
+    sent = deliver(rt.outbox, prepared)
     before = mailbox.count()
     assert not [r for r in rt.store.audit_records(incident.id) if r.kind == "通知"]
 
-    notice_id = send_notice.fn(
+    notice_ids = send_notice.fn(
         incident.number, "C2.S2.1", "protection_instruction", recipient, "統括責任者", data
     )
 
-    assert notice_id == sent.id
+    assert notice_ids == [sent.id]
     assert mailbox.count() == before  # not sent again
     records = [r for r in rt.store.audit_records(incident.id) if r.kind == "通知"]
     assert [r.details["notice_key"] for r in records] == [sent.key]

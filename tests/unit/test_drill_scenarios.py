@@ -47,6 +47,7 @@ from jukinet.forms.chapter2 import (
     MeetingResult,
     OfficerReport,
     PreventionPlan,
+    PublicityApproval,
     RepairReport,
     ResumptionApproval,
 )
@@ -87,6 +88,7 @@ FORMS: dict[str, tuple[type[Form], ...]] = {
     "C2.S2.1": (ChiefJudgement,),
     "C2.S3.1": (MeetingConvening,),
     "C2.S3.3": (MeetingResult,),
+    "C2.S3.D6": (PublicityApproval,),
     "C2.S4": (RepairReport,),
     "C2.S5": (IntegrityConfirmation, ResumptionApproval),
     "C2.S5.MEETING": (ResumptionApproval,),
@@ -102,6 +104,7 @@ FORMS: dict[str, tuple[type[Form], ...]] = {
     "C3.S3.3": (MeetingNeed,),
     "C3.S4.1": (MeetingConvening,),
     "C3.S4.3": (MeetingResult3,),
+    "C3.S4.D6": (PublicityApproval,),
     "C3.S4.D8": (Review,),
     "C3.S5": (Findings,),
     "C3.S6.1": (IntegrityConfirmation, ResumptionApproval),

@@ -46,6 +46,7 @@ def notice(doc_number: str, subject: str, status: str, **values: object) -> Noti
         subject=subject,
         recipient=values.get("recipient", "セキュリティ責任者 大滝 健二"),
         clause=values.get("clause", "C2.S1.2"),
+        channel=values.get("channel", "email"),
         status=status,
         attempts=values.get("attempts", 0),
         last_error=values.get("last_error"),
@@ -165,7 +166,8 @@ class TestNotices:
         text = render_journal(incident(), [], NOTICES)
         rows = [line for line in lines(text) if line.startswith("| 多住第")]
         assert rows[0] == (
-            "| 多住第1号 | 住基ネットの障害について（報告） | セキュリティ責任者 大滝 健二 | C2.S1.2 "
+            "| 多住第1号 | 住基ネットの障害について（報告） | セキュリティ責任者 大滝 健二 | メール "
+            "| C2.S1.2 "
             "| 送付済 令和8年11月27日 9時10分00秒 |"
         )
         assert rows[1].endswith("| C2.S2.1 | 未送付（送付失敗）（試行 3 回） |")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from jukinet.notices.smtp import build_message
 from jukinet.plan import Body, Role
 from jukinet.settings import PROJECT_ROOT
 from jukinet.store.db import make_engine
-from jukinet.store.models import Incident
+from jukinet.store.models import Incident, Notice
 from jukinet.store.store import Store
 from tests.conftest import copy_config
 
@@ -73,10 +74,15 @@ def open_incident(box: Outbox, *, drill: bool = False) -> Incident:
     return box.store.incident(number)
 
 
+# The instruction of C2.S2.1, allowed here to any post or body (the register's check of
+# recipients has its own test).
+DOCUMENT = replace(DOCUMENTS["protection_instruction"], recipients=(*Role, *Body, "receivers"))
+
+
 def request(config: Config, recipient: Recipient | None = None) -> NoticeRequest:
     return NoticeRequest(
         clause="C2.S2.1",
-        document=DOCUMENTS["protection_instruction"],
+        document=DOCUMENT,
         recipient=recipient or for_role(config, Role.SEC_OFFICER)[0],
         sender="多賀町 セキュリティ統括責任者 霊仙 正（副町長）",
         data={  # as tasks/chapter2_report.py builds it
@@ -85,6 +91,12 @@ def request(config: Config, recipient: Recipient | None = None) -> NoticeRequest
             "judgement_text": JUDGEMENT.judgement.value,
         },
     )
+
+
+def prepare_one(box: Outbox, incident: Incident, req: NoticeRequest) -> Notice:
+    """A recipient with the default channel (e-mail): one row."""
+    (notice,) = prepare(box, incident, req)
+    return notice
 
 
 def message_id(key: str, domain: str = "town.taga.example") -> str:
@@ -104,8 +116,8 @@ def received(mailbox: Mailbox, key: str) -> list[EmailMessage]:
 class TestPrepare:
     def test_renders_once_per_key(self, box: Outbox) -> None:
         inc = open_incident(box)
-        first = prepare(box, inc, request(box.config))
-        again = prepare(box, inc, request(box.config))
+        first = prepare_one(box, inc, request(box.config))
+        again = prepare_one(box, inc, request(box.config))
         assert again.id == first.id
         assert again.doc_number == first.doc_number
         assert len(box.store.notices(inc.id)) == 1
@@ -113,29 +125,32 @@ class TestPrepare:
 
     def test_replay_does_not_consume_a_document_number(self, box: Outbox) -> None:
         inc = open_incident(box)
-        prepare(box, inc, request(box.config))
-        prepare(box, inc, request(box.config))
+        prepare_one(box, inc, request(box.config))
+        prepare_one(box, inc, request(box.config))
         chief = for_role(box.config, Role.CHIEF)[0]
-        assert prepare(box, inc, request(box.config, chief)).doc_number == "多住第2号"
+        assert prepare_one(box, inc, request(box.config, chief)).doc_number == "多住第2号"
 
     def test_document_numbers_increase(self, box: Outbox) -> None:
         inc = open_incident(box)
         people = [*for_role(box.config, Role.SEC_OFFICER), *for_role(box.config, Role.CHIEF)]
         bodies = for_body(box.config, Body.MUNICIPALITIES)
-        numbers = [prepare(box, inc, request(box.config, r)).doc_number for r in people + bodies]
+        numbers = [
+            prepare_one(box, inc, request(box.config, r)).doc_number for r in people + bodies
+        ]
         assert numbers == ["多住第1号", "多住第2号", "多住第3号", "多住第4号"]
 
     def test_key_names_incident_clause_document_recipient(self, box: Outbox) -> None:
         inc = open_incident(box)
-        n = prepare(box, inc, request(box.config))
-        assert n.key == f"{inc.number}|C2.S2.1|protection_instruction|R-SEC-OFFICER:otaki"
+        n = prepare_one(box, inc, request(box.config))
+        assert n.key == f"{inc.number}|C2.S2.1|protection_instruction|R-SEC-OFFICER:otaki|email"
+        assert n.document_key == n.key.removesuffix("|email")
         assert n.key == notice_key(inc, request(box.config))
         assert n.clause == "C2.S2.1"
         assert n.address == "otaki@town.taga.example"
 
     def test_archive_file_is_written(self, box: Outbox, tmp_path: Path) -> None:
         inc = open_incident(box)
-        n = prepare(box, inc, request(box.config))
+        n = prepare_one(box, inc, request(box.config))
         assert n.archive_path is not None
         path = Path(n.archive_path)
         assert path.is_file()
@@ -143,13 +158,16 @@ class TestPrepare:
         assert path.suffix == ".txt"
         assert "protection_instruction" in path.name
         text = path.read_text(encoding="utf-8")
-        assert text.startswith(f"件名: {n.subject}\n宛先: otaki@town.taga.example\n\n")
+        assert text.startswith(
+            f"件名: {n.subject}\n宛先: {n.recipient}\n送付先: メール otaki@town.taga.example\n"
+            f"文書番号: {n.doc_number}\n\n"
+        )
         assert text.endswith(n.body)
         assert n.doc_number in text
 
     def test_body_is_the_rendered_letter(self, box: Outbox) -> None:
         inc = open_incident(box)
-        n = prepare(box, inc, request(box.config))
+        n = prepare_one(box, inc, request(box.config))
         assert n.subject == "データ保護等について（指示）"
         assert "セキュリティ責任者 住民課長 大滝 健二 様" in n.body
         assert JUDGEMENT.instructions in n.body
@@ -161,7 +179,7 @@ class TestPrepare:
 class TestDeliver:
     def test_sends_exactly_once(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box)
-        pending = prepare(box, inc, request(box.config))
+        pending = prepare_one(box, inc, request(box.config))
         sent = deliver(box, pending)
         again = deliver(box, pending)  # a replay holding the stale pending row
         assert sent.status == "sent" and again.status == "sent"
@@ -171,7 +189,7 @@ class TestDeliver:
 
     def test_message_parses_back(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box)
-        n = deliver(box, prepare(box, inc, request(box.config)))
+        n = deliver(box, prepare_one(box, inc, request(box.config)))
         (mail,) = received(mailbox, n.key)
         assert mail["Subject"] == "データ保護等について（指示）"
         assert mail["From"] == "juki@town.taga.example"
@@ -184,7 +202,7 @@ class TestDeliver:
 
     def test_headers_are_encoded_on_the_wire(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box)
-        n = deliver(box, prepare(box, inc, request(box.config)))
+        n = deliver(box, prepare_one(box, inc, request(box.config)))
         wanted = notice_message_id(n.key).encode()
         (raw,) = [p.read_bytes() for p in mailbox.paths() if wanted in p.read_bytes()]
         headers = raw.split(b"\r\n\r\n", 1)[0]
@@ -194,20 +212,22 @@ class TestDeliver:
     def test_names_outside_iso_2022_jp(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box)
         someone = Recipient(
-            id="test:1",
+            id="vendor:9",
             name="髙橋 﨑子",
             addressee="架空商事 髙橋 﨑子 様",
             addresses=("takahashi@kaku.example",),
         )
-        n = deliver(box, prepare(box, inc, request(box.config, someone)))
+        n = deliver(box, prepare_one(box, inc, request(box.config, someone)))
         (mail,) = received(mailbox, n.key)
         assert "架空商事 髙橋 﨑子 様" in mail.get_content()
 
     def test_message_id_is_stable_per_key(self, box: Outbox) -> None:
         smtp = box.config.town.smtp
-        one = build_message(smtp, key="k", to=("a@x.example",), subject="件名", body="本文")
-        two = build_message(smtp, key="k", to=("b@x.example",), subject="別", body="別")
-        other = build_message(smtp, key="k2", to=("a@x.example",), subject="件名", body="本文")
+        one = build_message(smtp, key="k", to=("a@x.example",), subject="件名", body="本文").message
+        two = build_message(smtp, key="k", to=("b@x.example",), subject="別", body="別").message
+        other = build_message(
+            smtp, key="k2", to=("a@x.example",), subject="件名", body="本文"
+        ).message
         assert one["Message-ID"] == two["Message-ID"] == message_id("k")
         assert other["Message-ID"] != one["Message-ID"]
 
@@ -216,10 +236,12 @@ class TestDrill:
     def test_subject_body_and_recipients(self, box: Outbox, mailbox: Mailbox) -> None:
         inc = open_incident(box, drill=True)
         chief = for_role(box.config, Role.CHIEF)[0]
-        n = deliver(box, prepare(box, inc, request(box.config, chief)))
+        n = deliver(box, prepare_one(box, inc, request(box.config, chief)))
         assert n.subject.startswith("【訓練】")
         assert n.subject == "【訓練】データ保護等について（指示）"
-        assert n.body.lstrip().startswith("【訓練】この文書は訓練のためのものです")
+        assert n.body.lstrip().startswith(
+            "【訓練】この文書は訓練のためのものである"
+        )  # である: an order
         assert n.address == "kunren@town.taga.example"
         assert drill_addresses(box.config) == ("kunren@town.taga.example",)
         (mail,) = received(mailbox, n.key)
@@ -232,10 +254,10 @@ class TestDrill:
     def test_outside_bodies_are_never_mailed_in_a_drill(self, box: Outbox) -> None:
         inc = open_incident(box, drill=True)
         for recipient in for_body(box.config, Body.CENTER) + for_body(box.config, Body.PREFECTURE):
-            n = prepare(box, inc, request(box.config, recipient))
+            n = prepare_one(box, inc, request(box.config, recipient))
             assert n.address == "kunren@town.taga.example"
             assert n.archive_path is not None
-            assert "宛先: kunren@town.taga.example\n" in Path(n.archive_path).read_text(
+            assert "送付先: メール kunren@town.taga.example\n" in Path(n.archive_path).read_text(
                 encoding="utf-8"
             )
 
@@ -245,7 +267,7 @@ class TestSmtpDown:
         port = free_port()
         box = make_box(tmp_path, port)
         inc = open_incident(box)
-        pending = prepare(box, inc, request(box.config))
+        pending = prepare_one(box, inc, request(box.config))
 
         for attempt in (1, 2):
             with pytest.raises(DeliveryError) as info:

@@ -1,4 +1,5 @@
-"""The store on a SQLite file: keyed writes happen once, numbers never repeat, times stay UTC."""
+"""The store on a SQLite file and on PostgreSQL: keyed writes happen once, numbers never repeat,
+times stay UTC. Every test runs on both back ends (the `store_url` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -22,8 +22,8 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+def url(store_url: str) -> str:
+    return store_url
 
 
 @pytest.fixture
@@ -78,9 +78,11 @@ def notice(incident_id: int, key: str, body: str = "本文") -> Notice:
     return Notice(
         municipality_code=TAGA,
         key=key,
+        document_key=key.removesuffix("|email"),
         incident_id=incident_id,
         clause="C2.S1.2",
         document="failure_report",
+        recipient_id="R-SEC-OFFICER:otaki",
         recipient="セキュリティ責任者 大滝 健二",
         address="otaki@town.taga.example",
         channel="email",

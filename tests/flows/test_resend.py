@@ -1,0 +1,117 @@
+"""flows/resend.py: what stayed undelivered while the mail server was down goes out once it is
+back, exactly once; a notice undelivered past the town's alarm time raises the alarm once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+
+from flows.resend import resend_undelivered
+from flows.runtime import runtime
+from jukinet.forms.chapter2 import ChiefJudgement
+from jukinet.mailbox import Mailbox, free_port
+from jukinet.notices.documents import DOCUMENTS
+from jukinet.notices.outbox import DeliveryError, NoticeRequest, deliver, prepare
+from jukinet.notices.recipients import for_role
+from jukinet.plan import Role
+from jukinet.store.models import Incident, utcnow
+from tests.flows import scenarios as s
+
+
+@pytest.fixture
+def smtp_down(product: Path) -> Iterator[int]:
+    """The product's mail server is on a port where nothing listens until the test starts one."""
+    port = free_port()
+    os.environ["JUKINET_SMTP_PORT"] = str(port)
+    runtime.cache_clear()
+    yield port
+    os.environ.pop("JUKINET_SMTP_PORT", None)
+    runtime.cache_clear()
+
+
+def _pending_notice(origin: str) -> tuple[Incident, str]:
+    rt = runtime()
+    incident = rt.store.open_incident(
+        origin_key=origin,
+        drill=False,
+        declared_class="障害",
+        summary="再送の試験",
+        declaration=s.declaration(),
+    )
+    judgement = ChiefJudgement(**s.JUDGEMENT_SHORT)
+    request = NoticeRequest(
+        "C2.S2.1",
+        DOCUMENTS["protection_instruction"],
+        for_role(rt.config, Role.SEC_OFFICER)[0],
+        "統括責任者",
+        {
+            "instructions": judgement.instructions,
+            "judgement_label": "運用停止に関する判断",
+            "judgement_text": judgement.judgement.value,
+        },
+    )
+    (notice,) = prepare(rt.outbox, incident, request)
+    with pytest.raises(DeliveryError):
+        deliver(rt.outbox, notice)
+    return incident, notice.key
+
+
+def _backdate(key: str, minutes: float) -> None:
+    store = runtime().store
+    notice = store.notice(key)
+    assert notice is not None
+    store.update_notice(notice.id, created_at=utcnow() - timedelta(minutes=minutes))
+
+
+def test_pending_notices_go_out_once_the_server_is_back(smtp_down: int, tmp_path: Path) -> None:
+    incident, key = _pending_notice("test-resend-back")
+    store = runtime().store
+
+    first = resend_undelivered()
+    assert first["delivered"] == 0 and first["undelivered"] >= 1
+    row = store.notice(key)
+    assert row is not None and row.status == "failed" and row.attempts == 2
+
+    with Mailbox(tmp_path / "back", port=smtp_down) as back:
+        second = resend_undelivered()
+        third = resend_undelivered()
+        mails = back.messages()
+    assert second["delivered"] >= 1 and second["undelivered"] == 0
+    assert third["delivered"] == 0
+    row = store.notice(key)
+    assert row is not None and row.status == "sent" and row.attempts == 3
+    assert [m["Subject"] for m in mails].count("データ保護等について（指示）") == 1
+    sent = [r for r in store.audit_records(incident.id) if r.kind == "通知"]
+    assert [r.details["notice_key"] for r in sent] == [key]
+
+
+def test_an_overdue_notice_raises_the_alarm_once(smtp_down: int, tmp_path: Path) -> None:
+    incident, key = _pending_notice("test-resend-alarm")
+    _backdate(key, runtime().config.town.delivery.alarm_after_minutes + 1)
+    store = runtime().store
+
+    first = resend_undelivered()
+    again = resend_undelivered()
+    assert first["alarms"] == 1 and again["alarms"] == 0
+    alarms = [r for r in store.audit_records(incident.id) if r.kind == "送付遅延の警報"]
+    assert len(alarms) == 1 and alarms[0].clause == "C2.1"
+    assert alarms[0].details["notice_key"] == key
+    operators = for_role(runtime().config, Role.OPERATOR)
+    alarm_mails = [n for n in store.notices(incident.id) if n.document == "undelivered_alarm"]
+    assert [n.recipient for n in alarm_mails] == [r.name for r in operators]
+    with get_client(sync_client=True) as client:
+        artifact = client.read_latest_artifacts()
+    listed = [a for a in artifact if a.key == "undelivered-notices"]
+    assert listed and "未送付の通知" in str(listed[0].data)
+
+    with Mailbox(tmp_path / "back", port=smtp_down) as back:
+        resend_undelivered()
+        subjects = [m["Subject"] for m in back.messages()]
+    assert subjects.count("未送付の通知について（警報）") == 1
+    assert subjects.count("データ保護等について（指示）") == 1
+    assert resend_undelivered()["alarms"] == 0
