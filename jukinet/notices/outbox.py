@@ -236,7 +236,7 @@ def deliver(box: Outbox, notice: Notice) -> Notice:
     attempts = current.attempts + 1
     try:
         note = _send(box, current)
-    except (OSError, smtplib.SMTPException, webhook.WebhookError, DeliveryError) as exc:
+    except (OSError, ValueError, smtplib.SMTPException, webhook.WebhookError, DeliveryError) as exc:
         error = exc.args[0] if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
         box.store.update_notice(
             current.id, status="failed", attempts=attempts, last_error=error, claimed_until=None
