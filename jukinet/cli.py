@@ -171,7 +171,9 @@ def preview(args: argparse.Namespace) -> int:
         note = f"事案 {stored.number} の見出しに、見本のデータを用いた表示です（未送付）。"
     others = [i for i in recipients if i != recipient.id]
     print(text)
-    print(note + (f" ほかの宛先（--recipient）: {'、'.join(others)}" if others else ""))
+    print(note)
+    if others:
+        print(f"ほかの宛先（--recipient で指定）: {'、'.join(others)}")
     return 0
 
 

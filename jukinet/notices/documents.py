@@ -154,7 +154,7 @@ DOCUMENTS: dict[str, Document] = {
             "equipment_order.txt.j2",
             ("C2.S3.D1", "C3.S4.D1"),
             Role.CHIEF,
-            _MEETING_CHAIN,
+            (*_MEETING_CHAIN, Role.SEC_ADMIN),
             style=Style.RECORD,
         ),
         Document(

@@ -153,6 +153,8 @@ def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> list[Notice]
     town = box.config.town
     first = next(iter(existing.values()), None)
     if first is None:
+        # a document that cannot be rendered (a missing field) fails here, before it takes a number
+        render_document(box.env, town, incident, req, doc_number="（採番前）", issued=utcnow())
         year, n = box.store.next_number("document")
         doc_number = f"{town.document_prefix}第{n}号"
         now = utcnow()

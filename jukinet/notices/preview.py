@@ -280,8 +280,8 @@ def sentences(env: Environment, document: Document) -> tuple[list[str], list[str
 
 
 def style_problems(env: Environment, document: Document) -> list[Problem]:
-    """A です・ます document says at least one sentence of its own in です・ます and none in
-    である; a である document has no sentence in です・ます."""
+    """A です・ます document has no sentence of its own in である and, if it has any sentence
+    at all, one in です・ます; a である document has no sentence in です・ます."""
     polite, plain = sentences(env, document)
     if document.style is Style.RECORD:
         return [
@@ -350,8 +350,9 @@ def check_templates(env: Environment, config: Config, templates_dir: Path) -> Ch
                 f"注: 文書 {document.id} は本文に定型の文がなく（項目と入力された文のみ）、"
                 "文体は判定していません。"
             )
-        recipients = recipients_for(config, document) or [_stand_in(document)]
-        if recipients[0].id.endswith(":見本"):
+        recipients = recipients_for(config, document)
+        if not recipients:  # e.g. no 本人確認情報の提供先 registered: the template is still checked
+            recipients = [_stand_in(document)]
             report.notes.append(
                 f"注: 文書 {document.id} は設定に宛先がないため、見本の宛先で確認しました。"
             )
@@ -393,7 +394,7 @@ def _check_one(
         return [
             Problem(
                 document.id,
-                f"描画できません（{clause}）: {type(exc).__name__}: {exc}",
+                f"文書を作成できません（{clause}）: {type(exc).__name__}: {exc}",
                 recipient.id,
                 drill,
             )

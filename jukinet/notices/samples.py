@@ -81,7 +81,10 @@ from jukinet.store.models import Incident
 ISSUED = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # already 27 November in Japan
 NUMBER = "令和8年度-001"
 CHIEF = "セキュリティ統括責任者 霊仙 正（副町長）"
-APPROVAL = {"by": CHIEF, "at": datetime(2026, 11, 27, 5, 0, tzinfo=UTC)}  # 14時00分 in Japan
+APPROVAL: dict[str, Any] = {
+    "by": CHIEF,
+    "at": datetime(2026, 11, 27, 5, 0, tzinfo=UTC),  # 14時00分 in Japan
+}
 RUN_URL = "http://127.0.0.1:4200/runs/flow-run/00000000"
 
 # Meetings: what each chapter calls the matter and the measures the meeting approves (tasks/).
