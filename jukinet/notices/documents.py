@@ -43,6 +43,10 @@ class Document:
     style: Style = Style.LETTER
     draft: bool = False  # text for the recipient to publish, not a letter to it
     approval: bool = False  # goes out only once the official the meeting names approved it
+    sender_at: tuple[tuple[str, Sender], ...] = ()  # another sender under a later clause
+
+    def sender_for(self, clause: str) -> Sender:
+        return dict(self.sender_at).get(clause, self.sender)
 
     @property
     def internal(self) -> bool:
@@ -53,11 +57,18 @@ class Document:
         """What the register says about channels, for the register's listing."""
         if self.internal:
             return "メール・保存"
+        if any(isinstance(r, Role) for r in self.recipients):
+            return "職員へはメール、外部へは連絡先の送付方法（メール・Webhook・保存）・保存"
         return "連絡先の送付方法（メール・Webhook・保存）・保存"
 
     @property
     def sender_title(self) -> str:
-        return self.sender.label if isinstance(self.sender, Role) else SENDER_TITLES[self.sender]
+        others = "、".join(f"{c} は{_title(s)}" for c, s in self.sender_at)
+        return _title(self.sender) + (f"（{others}）" if others else "")
+
+
+def _title(sender: Sender) -> str:
+    return sender.label if isinstance(sender, Role) else SENDER_TITLES[sender]
 
 
 def addressee_kind(recipient_id: str) -> str:
@@ -120,8 +131,9 @@ DOCUMENTS: dict[str, Document] = {
             "住基ネットの障害について（報告）",
             "failure_report.txt.j2",
             ("C2.S1.2", "C2.S1.3"),
-            Role.OPERATOR,  # C2.S1.3: セキュリティ責任者
+            Role.OPERATOR,
             (Role.SEC_OFFICER, Role.SYS_ADMIN, Role.CHIEF),
+            sender_at=(("C2.S1.3", Role.SEC_OFFICER),),
         ),
         Document(
             "protection_instruction",
@@ -256,8 +268,9 @@ DOCUMENTS: dict[str, Document] = {
             "住基ネットにおける不正行為について（報告）",
             "unauthorized_report.txt.j2",
             ("C3.S1.2", "C3.S1.4"),
-            Role.OPERATOR,  # C3.S1.4: セキュリティ責任者
+            Role.OPERATOR,
             (Role.SEC_OFFICER, Role.SYS_ADMIN, Role.CHIEF, Role.ID_MANAGER),
+            sender_at=(("C3.S1.4", Role.SEC_OFFICER),),
         ),
         Document(
             "coordination_request",

@@ -149,7 +149,9 @@ def prepare(box: Outbox, incident: Incident, req: NoticeRequest) -> list[Notice]
     existing = {n.channel: n for n in box.store.document_notices(base)}
     routes = _routes(box.config, incident, req.recipient)
     if all(channel.value in existing for channel, _ in routes):
-        return [existing[channel.value] for channel, _ in routes]
+        rows = [existing[channel.value] for channel, _ in routes]
+        _archive(rows)  # a retry after the archive could not be written
+        return rows
     town = box.config.town
     first = next(iter(existing.values()), None)
     if first is None:
@@ -287,8 +289,7 @@ def _send(box: Outbox, notice: Notice) -> str | None:
             idempotency_key=digest(message_key(notice)),
         )
         return f"Webhook {attempts} 回目の試行で受理" if attempts > 1 else None
-    if not Path(notice.archive_path or "").exists():
-        raise DeliveryError(f"保存文書 {notice.archive_path} がありません")
+    _archive([notice])  # written when prepared; again if the folder was unavailable then
     return f"保存文書 {notice.archive_path}"
 
 

@@ -224,3 +224,26 @@ def test_webhook_payload_is_json_with_the_letter(tmp_path: Path, hook: ScriptedS
     deliver(box, row)
     body = json.loads(hook.seen[-1].body.decode("utf-8"))
     assert body["body"] == row.body and body["clause"] == "C2.S1.2"
+
+
+def test_the_archive_is_written_once_it_is_available_again(
+    tmp_path: Path, mailbox: Mailbox
+) -> None:
+    """The archive folder cannot be created (a file is in its way): the notice is recorded
+    pending, nothing is lost, and a retry writes the copy and delivers the archive channel."""
+    box = _box(tmp_path, mailbox.port, {"channels": ["archive"]})
+    inc = _incident(box)
+    (tmp_path / "archive").write_text("in the way", encoding="utf-8")
+    with pytest.raises(OSError):
+        prepare(box, inc, _request(box))
+    (row,) = box.store.notices(inc.id)
+    assert row.status == "pending"
+    with pytest.raises(DeliveryError):
+        deliver(box, row)
+
+    (tmp_path / "archive").unlink()
+    (again,) = prepare(box, inc, _request(box))
+    assert again.id == row.id and Path(again.archive_path or "").is_file()
+    sent = deliver(box, again)
+    assert sent.status == "sent" and sent.attempts == 2
+    assert len(box.store.notices(inc.id)) == 1
