@@ -205,8 +205,17 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 d["name"]
                 for d in YAML(typ="safe").load(PROJECT_ROOT / "prefect.yaml")["deployments"]
             }
-            assert declared == {"緊急時対応", "機器障害", "不正行為", "通報受付"}
+            assert declared == {
+                "緊急時対応",
+                "機器障害",
+                "不正行為",
+                "通報受付",
+                "未送付通知の再送",
+            }
             assert declared <= registered, "prefect deploy --all が一部のデプロイを登録していません"
+            resend = next(d for d in deployments.json() if d["name"] == "未送付通知の再送")
+            schedules = [s["schedule"] for s in resend["schedules"] if s["active"]]
+            assert [s.get("interval") for s in schedules] == [300]
 
     msg = EmailMessage()
     msg["From"] = "juki@town.taga.example"
