@@ -22,7 +22,7 @@ def _retry_undelivered(incident: Incident) -> list[str]:
         if notice.status == "sent":
             continue
         try:
-            deliver_and_record(incident, notice)
+            deliver_and_record(incident, notice, wait=True)
         except Exception as exc:  # recorded by the caller, then the run fails loudly
             still.append(f"{notice.subject}（{notice.recipient}）: {exc}")
     return still

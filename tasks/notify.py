@@ -21,6 +21,7 @@ from jukinet.notices.outbox import (
     DeliveryError,
     NoticeRequest,
     deliver,
+    deliver_waiting,
     prepare,
 )
 from jukinet.notices.recipients import Recipient
@@ -43,11 +44,12 @@ def notice_markdown(notice: Notice) -> str:
     )
 
 
-def deliver_and_record(incident: Incident, notice: Notice) -> Notice:
+def deliver_and_record(incident: Incident, notice: Notice, *, wait: bool = False) -> Notice:
     """Deliver a pending notice, then record it in the audit chain (keyed: a replay that finds it
-    already sent still completes a record a crash may have cut short) and as an artifact."""
+    already sent still completes a record a crash may have cut short) and as an artifact; with
+    `wait`, a delivery another process is making is waited for rather than counted as failed."""
     already_sent = notice.status == "sent"
-    sent = deliver(runtime().outbox, notice)
+    sent = (deliver_waiting if wait else deliver)(runtime().outbox, notice)
     note = f"（{sent.delivery_note}）" if sent.delivery_note else ""
     runtime().store.audit(
         incident.id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,10 @@ CHANNEL_TITLES = {"email": "メール", "webhook": "Webhook", "archive": "保存
 
 class DeliveryError(Exception):
     """A notice was not accepted by its channel; it stays in the outbox as undelivered."""
+
+
+class InProgress(DeliveryError):
+    """Another process holds the notice's claim and is delivering it now."""
 
 
 class NotApproved(ValueError):
@@ -234,9 +239,7 @@ def deliver(box: Outbox, notice: Notice) -> Notice:
         latest = box.store.notice(current.key) or current
         if latest.status == "sent":
             return latest
-        raise DeliveryError(
-            f"通知「{current.subject}」（{current.recipient}）は別の処理が送付中です"
-        )
+        raise InProgress(f"通知「{current.subject}」（{current.recipient}）は別の処理が送付中です")
     attempts = current.attempts + 1
     try:
         note = _send(box, current)
@@ -305,3 +308,15 @@ def webhook_payload(notice: Notice) -> dict[str, Any]:
         "body": notice.body,
         "created_at": notice.created_at.isoformat(),
     }
+
+
+def deliver_waiting(box: Outbox, notice: Notice, poll_seconds: float = 0.5) -> Notice:
+    """`deliver`, waiting out another process's claim (at most the lease) instead of failing."""
+    deadline = time.monotonic() + box.config.town.delivery.lease_seconds + poll_seconds
+    while True:
+        try:
+            return deliver(box, notice)
+        except InProgress:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(poll_seconds)

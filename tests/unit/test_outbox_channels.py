@@ -23,6 +23,7 @@ from jukinet.notices.outbox import (
     NoticeRequest,
     Outbox,
     deliver,
+    deliver_waiting,
     digest,
     message_key,
     prepare,
@@ -247,3 +248,14 @@ def test_the_archive_is_written_once_it_is_available_again(
     sent = deliver(box, again)
     assert sent.status == "sent" and sent.attempts == 2
     assert len(box.store.notices(inc.id)) == 1
+
+
+def test_waiting_delivery_takes_over_when_the_other_claim_expires(
+    tmp_path: Path, mailbox: Mailbox
+) -> None:
+    """The close of an incident waits out a re-send in progress instead of failing the run."""
+    box = _box(tmp_path, mailbox.port, {})
+    (row,) = prepare(box, _incident(box), _request(box))
+    assert box.store.claim_notice(row.id, utcnow() + timedelta(seconds=0.6))
+    sent = deliver_waiting(box, row, poll_seconds=0.2)
+    assert sent.status == "sent" and sent.attempts == 1
