@@ -138,7 +138,7 @@ def publicity_preview_text(
 ) -> str:
     incident = runtime().store.incident(number)
     ids = publicity_to_approve(result, DOCUMENTS)
-    return publicity_preview(incident, ids, DOCUMENTS, _data(incident, result, ident, chair))
+    return publicity_preview(incident, ids, DOCUMENTS, _data(incident, result, ident, chair), chair)
 
 
 @step_task("手順3 D6 広報文の承認と送付 (C2.S3.D6)")

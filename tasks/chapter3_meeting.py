@@ -137,7 +137,7 @@ def publicity_preview_text(
 ) -> str:
     incident = runtime().store.incident(number)
     ids = publicity_to_approve(result, DOCUMENTS)
-    return publicity_preview(incident, ids, DOCUMENTS, _data(result, report, level, chair))
+    return publicity_preview(incident, ids, DOCUMENTS, _data(result, report, level, chair), chair)
 
 
 @step_task("手順4 D6 広報文の承認と送付 (C3.S4.D6)")

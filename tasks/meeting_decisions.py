@@ -125,14 +125,20 @@ def publicity_to_approve(result: MeetingDecisions, docs: DecisionDocuments) -> l
 
 
 def publicity_preview(
-    incident: Incident, doc_ids: list[str], docs: DecisionDocuments, data: dict[str, Any]
+    incident: Incident,
+    doc_ids: list[str],
+    docs: DecisionDocuments,
+    data: dict[str, Any],
+    chief: str,
 ) -> str:
     """The texts as they would go out, shown to the approver (numbered when sent)."""
     rt = runtime()
     planning = to_bodies(Body.PLANNING)[0]
     texts = []
     for doc_id in doc_ids:
-        req = NoticeRequest(f"{docs.prefix}.D6", DOCUMENTS[doc_id], planning, "（発信者）", data)
+        req = NoticeRequest(
+            f"{docs.prefix}.D6", DOCUMENTS[doc_id], planning, staff_sender(Role.CHIEF, chief), data
+        )
         body = render_document(
             rt.outbox.env,
             rt.config.town,

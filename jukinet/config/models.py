@@ -148,6 +148,16 @@ class Webhook(Strict):
     attempts: int = Field(default=4, ge=1, le=10, title="Webhook の試行回数")
     backoff_seconds: float = Field(default=1, ge=0, title="Webhook の再試行間隔（秒）")
 
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        if "@" in value.split("://", 1)[-1].split("/", 1)[0]:
+            raise ValueError(
+                "アドレスに認証情報（user:pass@）を書かないでください（トークンは token に"
+                "参照先を指定します）"
+            )
+        return value
+
 
 class Delivery(Strict):
     retries: int = Field(default=3, ge=0, le=20, title="再送回数")

@@ -110,3 +110,11 @@ class TestNotation:
         edit(config_dir, "town.yaml", lambda d: d.update(notation={"及び": "{{ config }}"}))
         line = only(config_dir)
         assert "「表記」(notation)" in line and "使用できない文字" in line
+
+
+def test_credentials_in_a_webhook_address_are_refused(config_dir: Path) -> None:
+    hook = {"url": "https://user:secret-pass@hoshu.example/notices"}
+    edit(config_dir, "contacts.yaml", _vendor(channels=["webhook"], webhook=hook))
+    line = only(config_dir)
+    assert "「Webhook のアドレス」(url)" in line and "認証情報" in line
+    assert "secret-pass" not in line
