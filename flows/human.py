@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
@@ -27,6 +28,7 @@ from pydantic import BaseModel, SecretStr
 
 from flows.runtime import current_flow_run_id, in_deployment, publish_journal, runtime
 from jukinet.codes import verify_code
+from jukinet.config.models import Person
 from jukinet.forms.common import (
     ANSWERER_FIELD,
     CODE_FIELD,
@@ -37,6 +39,7 @@ from jukinet.forms.common import (
     with_answerer,
     with_defaults,
 )
+from jukinet.lockout import locked_until, lookback
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Answer, Incident, utcnow
 from jukinet.wareki import to_wareki_datetime
@@ -149,6 +152,34 @@ def _redact(key: str, raw: Form) -> None:
     create_flow_run_input(key=response_key, value=data, flow_run_id=flow_run_id)  # type: ignore[arg-type]
 
 
+def _locked(person: Person) -> datetime | None:
+    policy = runtime().config.town.approval
+    now = utcnow()
+    failures = runtime().store.code_failures_since(person.id, now - lookback(policy))
+    return locked_until(failures, policy, now)
+
+
+def _count_failure(incident: Incident, clause: str, person: Person, ask_key: str) -> list[str]:
+    """Record the wrong code; when it starts a lockout, record that too and say so."""
+    store = runtime().store
+    store.record_code_failure(person.id, incident.id, ask_key)
+    until = _locked(person)
+    if until is None:
+        return []
+    policy = runtime().config.town.approval
+    store.audit(
+        incident.id,
+        clause,
+        "承認の停止",
+        f"{person.label} の承認コードの誤りが {policy.max_failures} 回続いたため、"
+        f"{to_wareki_datetime(until)} まで回答を止めました",
+        event_key=f"lockout|{person.id}|{until.isoformat()}",
+        details={"person_id": person.id, "until": until.isoformat()},
+    )
+    get_run_logger().warning("%s の回答を %s まで止めました", person.label, until.isoformat())
+    return [f"誤りが続いたため、{to_wareki_datetime(until)} まで回答できません"]
+
+
 def _judge(
     incident: Incident,
     clause: str,
@@ -163,10 +194,17 @@ def _judge(
     code: SecretStr = getattr(raw, CODE_FIELD)
     problems: list[str] = []
     capacity = roster.may_answer(role, person) if person else None
+    locked = _locked(person) if person is not None else None
     if person is None or capacity is None:
         problems.append(f"{label} は{role.label}の担当者・代理者として登録されていません")
+    elif locked is not None:
+        problems.append(
+            f"{label} は承認コードの誤りが続いたため、{to_wareki_datetime(locked)} まで回答できません"
+            "（代理者が回答してください）"
+        )
     elif not person.code_hash or not verify_code(code.get_secret_value(), person.code_hash):
         problems.append(f"{label} の承認コードが正しくありません")
+        problems += _count_failure(incident, clause, person, ask_key)
     else:
         problems += personal_data_problems(raw)
         problems += checks(raw) if checks else []

@@ -168,12 +168,19 @@ class Delivery(Strict):
     lease_seconds: float = Field(default=120, gt=0, title="送付処理の占有時間（秒）")
 
 
+class ApprovalPolicy(Strict):
+    max_failures: int = Field(default=5, ge=1, le=50, title="承認コードの誤りの上限（回）")
+    window_minutes: float = Field(default=15, gt=0, title="誤りを数える期間（分）")
+    lockout_minutes: float = Field(default=30, gt=0, title="回答を止める時間（分）")
+
+
 class Town(Strict):
     municipality: Municipality = Field(title="団体")
     sender: Sender = Field(title="発信者")
     document_prefix: str = Field(min_length=1, max_length=10, title="文書番号の記号")
     smtp: Smtp = Field(title="メール送信")
     delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, title="承認コードの誤り")
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
     notation: dict[str, str] = Field(
         default_factory=dict,

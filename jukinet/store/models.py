@@ -177,3 +177,17 @@ class StepDone(Base):
     step_key: Mapped[str] = mapped_column(String(128))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CodeFailure(Base):
+    """A wrong approval code given by a person for one ask; counted for the lockout."""
+
+    __tablename__ = "code_failures"
+    __table_args__ = (UniqueConstraint("municipality_code", "incident_id", "ask_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    ask_key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())

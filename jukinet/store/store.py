@@ -25,6 +25,7 @@ from jukinet.store.models import (
     Answer,
     AuditRecord,
     ChainHead,
+    CodeFailure,
     Counter,
     Incident,
     Notice,
@@ -276,6 +277,38 @@ class Store:
                 )
         except IntegrityError:
             pass  # a replay finished the same step first; the first result stands
+
+    # --- approval-code failures ----------------------------------------------------------
+
+    def record_code_failure(self, person_id: str, incident_id: int, ask_key: str) -> None:
+        """Once per ask (a replay of the same answer is not a second failure)."""
+        try:
+            with self.session() as s:
+                s.add(
+                    CodeFailure(
+                        municipality_code=self.municipality,
+                        person_id=person_id,
+                        incident_id=incident_id,
+                        ask_key=ask_key,
+                        failed_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            pass
+
+    def code_failures_since(self, person_id: str, since: datetime) -> list[datetime]:
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(CodeFailure.failed_at)
+                    .where(
+                        CodeFailure.municipality_code == self.municipality,
+                        CodeFailure.person_id == person_id,
+                        CodeFailure.failed_at >= since,
+                    )
+                    .order_by(CodeFailure.failed_at)
+                ).scalars()
+            )
 
     # --- outbox ------------------------------------------------------------------------
 
