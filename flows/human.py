@@ -278,8 +278,10 @@ def ask(
             model = with_answerer(form, people)
             key = pause_key(clause, step, attempt)
             header = _header(incident, clause, role, question, why, refusals, exhibit)
+            store.open_ask(incident.id, ask_key, clause, role.value, current_flow_run_id())
             raw = _wait(model, header, key, initial or {})
             answer = _judge(incident, clause, role, raw, ask_key, checks)
+            store.close_ask(incident.id, ask_key)
             _redact(key, raw)
             publish_journal(incident)
         if answer.accepted:

@@ -174,6 +174,27 @@ class ApprovalPolicy(Strict):
     lockout_minutes: float = Field(default=30, gt=0, title="回答を止める時間（分）")
 
 
+class Escalation(Strict):
+    minutes: float = Field(default=30, gt=0, title="督促までの時間（分）")
+    clauses: dict[str, float] = Field(
+        default_factory=dict,
+        title="条項ごとの督促までの時間（分）",
+        description="例: C1.2: 10（最初の報告は10分）",
+    )
+    drill_minutes: float = Field(default=2, gt=0, title="訓練での督促までの時間（分）")
+
+    @field_validator("clauses")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for clause, minutes in value.items():
+            if minutes <= 0:
+                raise ValueError(f"{clause} の時間は 0 より大きくしてください")
+        return value
+
+    def interval(self, clause: str, drill: bool) -> float:
+        return self.drill_minutes if drill else self.clauses.get(clause, self.minutes)
+
+
 class Town(Strict):
     municipality: Municipality = Field(title="団体")
     sender: Sender = Field(title="発信者")
@@ -181,6 +202,7 @@ class Town(Strict):
     smtp: Smtp = Field(title="メール送信")
     delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, title="承認コードの誤り")
+    escalation: Escalation = Field(default_factory=Escalation, title="回答待ちの督促")
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
     notation: dict[str, str] = Field(
         default_factory=dict,

@@ -433,6 +433,15 @@ DOCUMENTS: dict[str, Document] = {
             (Role.MAYOR, Body.PREFECTURE),
         ),
         Document(
+            "answer_reminder",
+            "緊急時対応の手順への回答について（督促）",
+            "answer_reminder.txt.j2",
+            ("C2.1",),
+            "system",
+            (Role.OPERATOR, Role.SEC_OFFICER, Role.SEC_ADMIN, Role.CHIEF),
+            style=Style.RECORD,
+        ),
+        Document(
             "undelivered_alarm",
             "未送付の通知について（警報）",
             "undelivered_alarm.txt.j2",

@@ -91,3 +91,17 @@ def contact_of(config: Config, recipient_id: str) -> Contact | None:
 def webhook_of(config: Config, recipient_id: str) -> Webhook | None:
     contact = contact_of(config, recipient_id)
     return None if contact is None else contact.webhook
+
+
+def for_deputies(config: Config, role: Role) -> list[Recipient]:
+    """The registered deputies of a role, in order (reminded when the holders do not answer)."""
+    return [
+        Recipient(
+            id=f"{role.value}:{p.id}",
+            name=f"{role.label}代理者 {p.name}",
+            addressee=f"{role.label}代理者 {p.department} {p.name} 様",
+            addresses=(p.email,),
+            charset=p.charset,
+        )
+        for p in config.roster.deputies(role)
+    ]

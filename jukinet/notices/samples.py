@@ -398,6 +398,19 @@ UNDELIVERED: dict[str, Any] = {
     },
 }
 
+REMINDER: dict[str, Any] = {
+    "stage_label": "代理者への上申",
+    "step": {
+        "clause": "C2.S1.1",
+        "clause_title": "第2章 手順1① 障害の特定と原因究明",
+        "role": "住基ネット担当者",
+        "asked_at": datetime(2026, 11, 27, 0, 5, tzinfo=UTC),
+        "waited_minutes": 21,
+        "holders": "犬上 一郎",
+    },
+    "run_url": "http://127.0.0.1:4200/runs/flow-run/00000000",
+}
+
 
 # --- the data of every document -------------------------------------------------------------
 
@@ -474,6 +487,7 @@ AS_SENT: dict[str, dict[str, Any]] = {
     "unauthorized_resumption_notice": {"measures": RESUMED},
     "final_report": FINAL_REPORT,
     "undelivered_alarm": UNDELIVERED,
+    "answer_reminder": REMINDER,
 }
 
 # Documents a task also sends under another clause of the register, with what it sends there.

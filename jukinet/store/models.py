@@ -191,3 +191,20 @@ class CodeFailure(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     ask_key: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Ask(Base):
+    """A human step asked and waiting: written before the run pauses, closed when answered."""
+
+    __tablename__ = "asks"
+    __table_args__ = (UniqueConstraint("incident_id", "ask_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    ask_key: Mapped[str] = mapped_column(String(64))
+    clause: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    flow_run_id: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

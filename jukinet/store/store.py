@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jukinet.store import chain
 from jukinet.store.models import (
     Answer,
+    Ask,
     AuditRecord,
     ChainHead,
     CodeFailure,
@@ -277,6 +278,54 @@ class Store:
                 )
         except IntegrityError:
             pass  # a replay finished the same step first; the first result stands
+
+    # --- asks waiting for an answer ------------------------------------------------------
+
+    def open_ask(
+        self, incident_id: int, ask_key: str, clause: str, role: str, flow_run_id: str
+    ) -> None:
+        """Once per ask: a replay after resume keeps the first time it was asked."""
+        try:
+            with self.session() as s:
+                s.add(
+                    Ask(
+                        municipality_code=self.municipality,
+                        incident_id=incident_id,
+                        ask_key=ask_key,
+                        clause=clause,
+                        role=role,
+                        flow_run_id=flow_run_id,
+                        asked_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            pass
+
+    def close_ask(self, incident_id: int, ask_key: str) -> None:
+        with self.session() as s:
+            s.execute(
+                update(Ask)
+                .where(
+                    Ask.incident_id == incident_id,
+                    Ask.ask_key == ask_key,
+                    Ask.answered_at.is_(None),
+                )
+                .values(answered_at=utcnow())
+            )
+
+    def waiting_asks(self) -> list[Ask]:
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(Ask)
+                    .where(Ask.municipality_code == self.municipality, Ask.answered_at.is_(None))
+                    .order_by(Ask.asked_at)
+                ).scalars()
+            )
+
+    def update_ask(self, ask_id: int, **values: Any) -> None:
+        with self.session() as s:
+            s.execute(update(Ask).where(Ask.id == ask_id).values(**values))
 
     # --- approval-code failures ----------------------------------------------------------
 

@@ -213,9 +213,12 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 "未送付通知の再送",
             }
             assert declared <= registered, "prefect deploy --all が一部のデプロイを登録していません"
-            resend = next(d for d in deployments.json() if d["name"] == "未送付通知の再送")
-            schedules = [s["schedule"] for s in resend["schedules"] if s["active"]]
-            assert [s.get("interval") for s in schedules] == [300]
+            intervals = {
+                d["name"]: [s["schedule"].get("interval") for s in d["schedules"] if s["active"]]
+                for d in deployments.json()
+            }
+            assert intervals["未送付通知の再送"] == [300]
+            assert intervals["回答待ちの督促"] == [120]
 
     msg = EmailMessage()
     msg["From"] = "juki@town.taga.example"

@@ -133,8 +133,9 @@ def test_every_drill_notice_is_in_the_mailbox_once_and_the_chain_verifies(
         assert arrived[digest] == 1, (n.key, arrived[digest])
     assert store.verify_chain().ok
     # every document of the register is produced by some drill, except the alarm about an
-    # undelivered notice, which needs a channel down (tests/flows/test_resend.py)
+    # undelivered notice, which needs a channel down (tests/flows/test_resend.py), and the
+    # reminder, which needs a step left unanswered (tests/flows/test_escalation.py)
     from jukinet.notices.documents import DOCUMENTS
 
     produced = {n.document for n in notices}
-    assert set(DOCUMENTS) - produced == {"undelivered_alarm"}
+    assert set(DOCUMENTS) - produced <= {"undelivered_alarm", "answer_reminder"}

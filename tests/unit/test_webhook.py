@@ -275,8 +275,10 @@ class TestSecrecy:
         self, scripted: ScriptedServer, sleeps: list[float]
     ) -> None:
         url = scripted.url.replace("http://", "http://user:pa55word@") + "?key=q-s3cret#frag"
+        # the configuration refuses credentials in the address; post() still never shows them
+        unchecked = Webhook.model_construct(url=url, timeout_seconds=5, attempts=4)
         with pytest.raises(WebhookError) as info:
-            post(hook(url), PAYLOAD, token=None, idempotency_key=KEY, sleep=sleeps.append)
+            post(unchecked, PAYLOAD, token=None, idempotency_key=KEY, sleep=sleeps.append)
         message = str(info.value)
         assert f"Webhook {scripted.url} に" in message
         assert "pa55word" not in message and "user" not in message
