@@ -6,6 +6,8 @@ from jukinet.plan import clause_title
 from jukinet.store.models import AuditRecord, Incident, Notice
 from jukinet.wareki import to_wareki_datetime
 
+HASH_SHOWN = 12  # hex digits of a record's hash shown in a table
+
 CHANNELS = {"email": "メール", "webhook": "Webhook", "archive": "保存"}
 STATUS = {
     "sent": "送付済",
@@ -19,7 +21,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "｜").replace("\n", " ")
 
 
-def render_journal(incident: Incident, records: list[AuditRecord], notices: list[Notice]) -> str:
+def render_journal(
+    incident: Incident,
+    records: list[AuditRecord],
+    notices: list[Notice],
+    *,
+    chain_status: str | None = None,
+    hashes: bool = False,
+) -> str:
+    """With `chain_status` a line on the audit chain; with `hashes` each record's 通番 and hash."""
     drill = "【訓練】" if incident.drill else ""
     lines = [
         f"# {drill}経過記録 {incident.number}",
@@ -30,19 +40,28 @@ def render_journal(incident: Incident, records: list[AuditRecord], notices: list
     ]
     if incident.closed_at:
         lines.append(f"- 終結: {to_wareki_datetime(incident.closed_at)}")
+    if chain_status:
+        lines.append(f"- {chain_status}")
     undelivered = [n for n in notices if n.status != "sent"]
     if undelivered:
         lines += [
             "",
             f"> **未送付の通知が {len(undelivered)} 件あります。** 送付状況を確認してください。",
         ]
-    lines += ["", "## 経過", "", "| 日時 | 条項 | 事項 | 実施者 | 内容 |", "|---|---|---|---|---|"]
+    head = "| 日時 | 条項 | 事項 | 実施者 | 内容 |"
+    lines += ["", "## 経過", ""]
+    lines += (
+        [f"| 通番 {head} ハッシュ |", "|---|---|---|---|---|---|---|"]
+        if hashes
+        else [head, "|---|---|---|---|---|"]
+    )
     for r in records:
         actor = r.actor + (f"（{r.on_behalf_of}）" if r.on_behalf_of else "")
-        lines.append(
+        row = (
             f"| {to_wareki_datetime(r.recorded_at, seconds=True)} | {r.clause} {clause_title(r.clause)} "
             f"| {r.kind} | {_cell(actor)} | {_cell(r.summary)} |"
         )
+        lines.append(f"| {r.seq} {row} `{r.hash[:HASH_SHOWN]}` |" if hashes else row)
     lines += [
         "",
         "## 通知",

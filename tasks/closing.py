@@ -1,11 +1,18 @@
 """The close of an incident: what is undelivered is tried again, the final report goes to the
-mayor and 滋賀県, and the incident is closed only when every notice went out."""
+mayor and 滋賀県, and the incident is closed only when every notice went out; a copy of its audit
+trail is then kept on the run (artifact `audit-export-…`) with its digest chained in the store."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.context import FlowRunContext
+
 from flows.runtime import runtime, step_task
+from jukinet import audit_export
 from jukinet.plan import Body, Role
 from jukinet.store.models import Incident, utcnow
 from tasks.common import to_bodies, to_roles
@@ -57,6 +64,60 @@ def final_report_data(incident: Incident, state: str) -> dict[str, Any]:
     }
 
 
+def _artifact_exists(key: str) -> bool:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), limit=1
+        )
+    return bool(found)
+
+
+def keep_audit_copy(incident: Incident, clause: str) -> None:
+    """Chain the digest of the trail as it stands (record 監査記録の写し, once per incident), then
+    keep the 経過記録 with that digest as an artifact on the run.
+
+    The record is written first and names the chain head the copy covers, so a replay rebuilds
+    the same copy; the artifact is created again only if the first run did not get to it.
+    """
+    store = runtime().store
+    event_key = f"{incident.number}|audit-export"
+    key = audit_export.artifact_key(incident)
+    kept = store.audit_records_by_key(event_key)
+    in_run = FlowRunContext.get() is not None
+    if kept and (not in_run or _artifact_exists(key)):
+        return
+    chained = store.audit_records()
+    upto = kept[0].details["head_seq"] if kept else (chained[-1].seq if chained else 0)
+    trail = audit_export.collect(store, incident.number, upto=upto)
+    digest = audit_export.sha256_hex(audit_export.render(trail, "jsonl"))
+    copy = (
+        kept[0]
+        if kept
+        else store.audit(
+            incident.id,
+            clause,
+            audit_export.COPY_KIND,
+            "終結時の監査記録の写しを作成しました",
+            event_key=event_key,
+            details={
+                "head_seq": trail.head.seq,
+                "head_hash": trail.head.hash,
+                "jsonl_sha256": digest,
+                "records": len(trail.records),
+                "notices": len(trail.notices),
+            },
+        )
+    )
+    if not kept and copy.details.get("jsonl_sha256") != digest:
+        return  # another process replaying the same close chained its copy first and keeps it
+    if in_run:
+        create_markdown_artifact(
+            markdown=audit_export.closing_copy(trail, digest, copy),
+            key=key,
+            description="経過記録（終結時の監査記録の写し）",
+        )
+
+
 @step_task("緊急時対応の終結")
 def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> None:
     """Re-try what is still undelivered, send the final report, then close the incident."""
@@ -82,7 +143,8 @@ def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> 
             event_key=f"{number}|undelivered-at-close|{len(rt.store.audit_records(incident.id))}",
         )
         raise UndeliveredNotices("未送付の通知があります:\n" + "\n".join(still))
-    rt.store.set_incident(incident.id, state=state, closed_at=utcnow())
+    if incident.closed_at is None:  # a replay keeps the first close time
+        rt.store.set_incident(incident.id, state=state, closed_at=utcnow())
     rt.store.audit(
         incident.id,
         clause,
@@ -90,3 +152,4 @@ def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> 
         f"緊急時対応を終結しました（{state}）",
         event_key=f"{number}|closed",
     )
+    keep_audit_copy(rt.store.incident(number), clause)
