@@ -1,5 +1,6 @@
 # Developer entry points. GNU make, /bin/sh recipes.
 #   make up     the whole product on this machine (mailbox, Prefect server, deployments, worker)
+#               PROFILE=production: basic auth and CSRF protection (docs/production.md)
 #   make test   lint, types and the test suite (scripts/test.sh); extra pytest arguments: ARGS="-k mailbox"
 #   make lint   ruff and mypy only
 #   make venv   .venv with the project and its dev tools (re-installed when pyproject.toml changes)
@@ -7,6 +8,7 @@
 PY ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+PROFILE ?= default
 
 .PHONY: venv up test lint
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(STAMP)
 
 up: venv
-	$(VENV)/bin/python -m jukinet.devstack
+	$(VENV)/bin/python -m jukinet.devstack --profile $(PROFILE)
 
 test: venv
 	./scripts/test.sh $(ARGS)

@@ -3,7 +3,9 @@
 jukinet check-config          validate deployments/config (or $JUKINET_CONFIG_DIR)
 jukinet set-code PERSON_ID    set or change a person's approval code (asked twice, never shown)
 jukinet verify-audit          verify the audit chain; names the first broken record
+jukinet export-audit NUMBER   an incident's audit trail as 経過記録 (--format jsonl|md|html, --out)
 jukinet up                    the whole product on this machine (make up)
+                              --profile production: basic auth, CSRF protection (docs/production.md)
 jukinet worker                validate configuration, then start the Prefect worker
 jukinet mailbox               the local SMTP mailbox
 jukinet drill SCENARIO.yaml   run a drill scenario against the running product
@@ -113,6 +115,41 @@ def verify_audit(_: argparse.Namespace) -> int:
         return 0
     print(f"監査記録の連鎖が壊れています: {report.problem}", file=sys.stderr)
     return 1
+
+
+LATEST_SHOWN = 10
+
+
+def export_audit(args: argparse.Namespace) -> int:
+    """0: exported; 1: exported, but the chain does not verify; 2: nothing exported."""
+    from jukinet import audit_export
+    from jukinet.notices.preview import incident_numbers
+
+    settings = load_settings()
+    cfg = _config()
+    if cfg is None:
+        return 2
+    store = _existing_store(settings.store_url, cfg.town.municipality.code)
+    numbers = [] if store is None else incident_numbers(store)
+    if store is None or args.number not in numbers:
+        latest = numbers[::-1][:LATEST_SHOWN]
+        print(f"事案番号「{args.number}」の事案は記録にありません。", file=sys.stderr)
+        print("最近の事案番号: " + ("、".join(latest) if latest else "なし"), file=sys.stderr)
+        return 2
+    trail = audit_export.collect(store, args.number, upto=args.upto)
+    text = audit_export.render(trail, args.format)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(
+            f"事案 {args.number} の監査記録を {audit_export.FORMATS[args.format]}で"
+            f"書き出しました: {args.out}（SHA-256 {audit_export.sha256_hex(text)}）"
+        )
+    else:
+        sys.stdout.write(text)
+    if not trail.check.ok:
+        print(f"監査記録の連鎖が壊れています: {trail.check.problem}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _refuse(message: str, choices: list[str]) -> int:
@@ -226,6 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stdin", action="store_true", help="標準入力から2行で読む（自動化用）")
     p.set_defaults(func=set_code)
     sub.add_parser("verify-audit", help="監査記録の連鎖を検証する").set_defaults(func=verify_audit)
+    p = sub.add_parser("export-audit", help="事案の監査記録（経過記録）を出力する")
+    p.add_argument("number", metavar="INCIDENT_NUMBER", help="事案番号（例 令和8年度-001）")
+    p.add_argument(
+        "--format", choices=["jsonl", "md", "html"], default="md", help="出力形式（既定 md）"
+    )
+    p.add_argument("--out", type=Path, metavar="PATH", help="書き出すファイル（既定 標準出力）")
+    p.add_argument(
+        "--upto",
+        type=int,
+        metavar="SEQ",
+        help="監査記録の通番 SEQ までで出力する（終結時の写しとの照合用）",
+    )
+    p.set_defaults(func=export_audit)
     sub.add_parser("worker", help="設定を検証してワーカーを起動する").set_defaults(func=worker)
     p = sub.add_parser("preview", help="文書を送付せずに表示する")
     p.add_argument("document_id", nargs="?", help="文書ID（一覧は --list）")
@@ -238,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "check-templates", help="すべての文書を見本のデータで宛先ごとに描画して確認する"
     ).set_defaults(func=check_templates)
     for name, text in (
-        ("up", "製品一式を起動する"),
+        ("up", "製品一式を起動する（--profile production で認証・CSRF 保護あり）"),
         ("mailbox", "ローカルのメールボックス"),
         ("drill", "訓練シナリオを実行する"),
     ):

@@ -14,6 +14,12 @@ A child that dies on its own: name it and its log, stop the rest, exit 1.
 Overrides, e.g. for a second stack on one machine (tests):
     JUKINET_PREFECT_PORT   Prefect server port (4200)
     JUKINET_SMTP_PORT      mailbox port (town.yaml smtp.port); passed on to the children
+
+`--profile production` (jukinet/profile.py, docs/production.md): the server listens on
+JUKINET_BIND_HOST with basic auth (JUKINET_AUTH_STRING) and CSRF protection; only the server gets
+the server-side auth string, and only `prefect work-pool create`, `prefect deploy` and the worker
+(hence its flow runs) get the client one, both in their environment. The default profile is the
+development stack.
 """
 
 from __future__ import annotations
@@ -36,6 +42,14 @@ from types import FrameType
 import httpx
 
 from jukinet.config.loader import ConfigError, load_config
+from jukinet.profile import (
+    DEFAULT_ACCESS,
+    PROFILES,
+    SECRET_VARIABLES,
+    Access,
+    ProfileError,
+    load_profile,
+)
 from jukinet.settings import PROJECT_ROOT, Settings, load_settings
 
 HOST = "127.0.0.1"
@@ -77,18 +91,25 @@ def resolve_ports(smtp_default: int) -> Ports:
     )
 
 
-def stack_env(settings: Settings, ports: Ports) -> dict[str, str]:
-    """The environment every child gets: this one plus the stack's Prefect settings."""
+def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS) -> dict[str, str]:
+    """The environment every child gets: this one plus the stack's Prefect settings.
+
+    In the production profile no auth string is in it: Supervisor.spawn adds the one a child needs.
+    """
     prefect_home = settings.home / "prefect"
-    api_url = f"http://{HOST}:{ports.prefect}/api"
+    api_url = access.api_url(ports.prefect)
+    ui_url = access.ui_url(ports.prefect)
     env = dict(os.environ)
+    if access.production:
+        for name in SECRET_VARIABLES:
+            env.pop(name, None)
     env.update(
         {
             "PREFECT_HOME": str(prefect_home),
             "PREFECT_API_URL": api_url,
-            "PREFECT_SERVER_API_HOST": HOST,
+            "PREFECT_SERVER_API_HOST": access.bind_host,
             "PREFECT_SERVER_API_PORT": str(ports.prefect),
-            "PREFECT_UI_API_URL": api_url,
+            "PREFECT_UI_API_URL": f"{ui_url}/api",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             # SQLite answers 503 "database is locked" under load; Prefect's clients retry 503
@@ -100,20 +121,36 @@ def stack_env(settings: Settings, ports: Ports) -> dict[str, str]:
             "JUKINET_HOME": str(settings.home),
             "JUKINET_CONFIG_DIR": str(settings.config_dir),
             "JUKINET_SMTP_PORT": str(ports.smtp),
-            "JUKINET_UI_URL": f"http://{HOST}:{ports.prefect}",
+            "JUKINET_UI_URL": ui_url,
         }
     )
     return env
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
+def port_is_free(port: int, host: str = HOST) -> bool:
+    try:
+        _bind(host, port)
+    except OSError:
+        return False
     return True
+
+
+def check_bind_host(host: str) -> None:
+    """Failed unless this machine can listen on `host` (JUKINET_BIND_HOST)."""
+    try:
+        _bind(host, 0)
+    except OSError as exc:
+        raise Failed(
+            f"JUKINET_BIND_HOST の {host} で待ち受けできません（{exc.strerror or exc}）。"
+            "このマシンのアドレスか、0.0.0.0 を指定してください。"
+        ) from None
+
+
+def _bind(host: str, port: int) -> None:
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
 
 
 def prefect_command() -> str:
@@ -188,7 +225,15 @@ class Supervisor:
         self.stop_requested = threading.Event()
         self._owned: dict[int, int] = {}  # pid -> start time of every process our children started
 
-    def spawn(self, name: str, args: list[str], log_name: str, one_shot: bool = False) -> Child:
+    def spawn(
+        self,
+        name: str,
+        args: list[str],
+        log_name: str,
+        one_shot: bool = False,
+        extra_env: dict[str, str] | None = None,
+    ) -> Child:
+        """Start `args` with the stack's environment plus `extra_env` (never logged)."""
         log = self.log_dir / log_name
         with log.open("ab") as out:
             out.write(f"$ {' '.join(args)}\n".encode())
@@ -198,7 +243,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=self.env,
+                env={**self.env, **(extra_env or {})},
                 cwd=self.cwd,
                 start_new_session=True,
             )
@@ -206,9 +251,11 @@ class Supervisor:
         self.children.append(child)
         return child
 
-    def run_once(self, name: str, args: list[str], log_name: str) -> Child:
+    def run_once(
+        self, name: str, args: list[str], log_name: str, extra_env: dict[str, str] | None = None
+    ) -> Child:
         """Run a command to completion while watching the others; the returned child has exited."""
-        child = self.spawn(name, args, log_name, one_shot=True)
+        child = self.spawn(name, args, log_name, one_shot=True, extra_env=extra_env)
         self.wait_until(lambda: child.process.poll() is not None, timeout=None)
         return child
 
@@ -318,30 +365,38 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def _get(url: str) -> httpx.Response | None:
+def _get(url: str, access: Access) -> httpx.Response | None:
     try:
-        return httpx.get(url, timeout=2.0, trust_env=False)
+        return httpx.get(url, timeout=2.0, trust_env=False, headers=access.auth_headers())
     except httpx.HTTPError:
         return None
 
 
-def _healthy(api_url: str) -> bool:
-    response = _get(f"{api_url}/health")
+def _healthy(api_url: str, access: Access) -> bool:
+    response = _get(f"{api_url}/health", access)
     return response is not None and response.status_code == 200
 
 
-def _work_pool_status(api_url: str) -> str | None:
+def _work_pool_status(api_url: str, access: Access) -> str | None:
     """The pool's status (e.g. READY once a worker polls it), None if it does not exist."""
-    response = _get(f"{api_url}/work_pools/{WORK_POOL}")
+    response = _get(f"{api_url}/work_pools/{WORK_POOL}", access)
     if response is None or response.status_code != 200:
         return None
     return str(response.json().get("status") or "")
 
 
-def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -> None:
+def run_stack(
+    sup: Supervisor, settings: Settings, ports: Ports, prefect: str, access: Access = DEFAULT_ACCESS
+) -> None:
     """Start everything, then supervise until Stopped or Failed is raised."""
-    api_url = f"http://{HOST}:{ports.prefect}/api"
+    api_url = access.api_url(ports.prefect)
     mailbox_dir = settings.mailbox_dir
+    clients = access.client_env()
+    if access.production:
+        say(
+            f"本番用の設定（production）で起動します: {access.bind_host}:{ports.prefect} で待ち受け、"
+            "Basic 認証と CSRF 保護を有効にします。"
+        )
 
     smtp = str(ports.smtp)
     say(f"メールボックスを起動しています（smtp://{HOST}:{ports.smtp}）…")
@@ -354,23 +409,25 @@ def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -
     say("Prefect サーバーを起動しています…")
     server = sup.spawn(
         "Prefect サーバー",
-        [prefect, "server", "start", "--host", HOST, "--port", str(ports.prefect)],
+        [prefect, "server", "start", "--host", access.bind_host, "--port", str(ports.prefect)],
         "server.log",
+        extra_env=access.server_env(),
     )
-    if not sup.wait_until(lambda: _healthy(api_url), HEALTH_TIMEOUT):
+    if not sup.wait_until(lambda: _healthy(api_url, access), HEALTH_TIMEOUT):
         raise Failed(
             f"Prefect サーバーが {HEALTH_TIMEOUT:.0f} 秒以内に応答しませんでした"
             f"（{api_url}/health）。ログを確認してください: {server.log}"
         )
 
-    if _work_pool_status(api_url) is None:
+    if _work_pool_status(api_url, access) is None:
         say(f"ワークプール {WORK_POOL} を作成しています…")
         created = sup.run_once(
             "ワークプールの作成",
             [prefect, "work-pool", "create", WORK_POOL, "--type", "process"],
             "deploy.log",
+            extra_env=clients,
         )
-        if _work_pool_status(api_url) is None:
+        if _work_pool_status(api_url, access) is None:
             raise Failed(
                 f"ワークプール {WORK_POOL} を作成できませんでした"
                 f"（終了コード {created.process.returncode}）。ログ: {created.log}"
@@ -378,7 +435,9 @@ def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -
 
     if (PROJECT_ROOT / "prefect.yaml").exists():
         say("フローをデプロイしています（prefect deploy --all）…")
-        deploy = sup.run_once("デプロイ", [prefect, "--no-prompt", "deploy", "--all"], "deploy.log")
+        deploy = sup.run_once(
+            "デプロイ", [prefect, "--no-prompt", "deploy", "--all"], "deploy.log", clients
+        )
         if deploy.process.returncode != 0:
             raise Failed(
                 f"デプロイに失敗しました（終了コード {deploy.process.returncode}）。"
@@ -393,38 +452,67 @@ def run_stack(sup: Supervisor, settings: Settings, ports: Ports, prefect: str) -
         # `jukinet worker` validates the configuration again, then execs `prefect worker start`
         [sys.executable, "-m", "jukinet.cli", "worker"],
         "worker.log",
+        extra_env=clients,
     )
-    if not sup.wait_until(lambda: _work_pool_status(api_url) == "READY", WORKER_READY_TIMEOUT):
+    ready = sup.wait_until(
+        lambda: _work_pool_status(api_url, access) == "READY", WORKER_READY_TIMEOUT
+    )
+    if not ready:
         say(f"警告: ワーカーの準備がまだ確認できません。ログ: {worker.log}")
 
-    say(
-        "\n開発環境を起動しました。\n"
-        f"  Prefect UI:     http://{HOST}:{ports.prefect}\n"
-        f"  メールボックス: {mailbox_dir}（smtp://{HOST}:{ports.smtp}）\n"
-        f"  ログ:           {sup.log_dir}\n"
-        "Ctrl-C で停止します"
-    )
+    if access.production:
+        say(
+            "\n製品一式を本番用の設定（production）で起動しました。\n"
+            f"  Prefect UI:     {access.ui_url(ports.prefect)}"
+            "（ログイン画面で JUKINET_AUTH_STRING の「ユーザー名:パスワード」を入力）\n"
+            f"  待ち受け:       {access.bind_host}:{ports.prefect}（Basic 認証・CSRF 保護）\n"
+            f"  メールボックス: {mailbox_dir}（smtp://{HOST}:{ports.smtp}）\n"
+            f"  ログ:           {sup.log_dir}\n"
+            "Ctrl-C で停止します"
+        )
+    else:
+        say(
+            "\n開発環境を起動しました。\n"
+            f"  Prefect UI:     http://{HOST}:{ports.prefect}\n"
+            f"  メールボックス: {mailbox_dir}（smtp://{HOST}:{ports.smtp}）\n"
+            f"  ログ:           {sup.log_dir}\n"
+            "Ctrl-C で停止します"
+        )
     sup.wait_until(lambda: False, timeout=None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="python -m jukinet.devstack",
         description="開発環境（メールボックス、Prefect サーバー、ワーカー）を起動します。",
-    ).parse_args(argv)
+    )
+    parser.add_argument(
+        "--profile",
+        default=PROFILES[0],
+        metavar="|".join(PROFILES),
+        help="起動の設定（既定 default。production は認証・CSRF 保護あり。docs/production.md）",
+    )
+    args = parser.parse_args(argv)
 
     settings = load_settings()
     try:
+        access = load_profile(args.profile, os.environ)
+        if access.production:
+            check_bind_host(access.bind_host)
         config = load_config(settings.config_dir)
         ports = resolve_ports(config.town.smtp.port)
         prefect = prefect_command()
     except ConfigError as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
-    except Failed as exc:
+    except (Failed, ProfileError) as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
-    busy = [port for port in (ports.prefect, ports.smtp) if not port_is_free(port)]
+    busy = [
+        port
+        for port, host in ((ports.prefect, access.bind_host), (ports.smtp, HOST))
+        if not port_is_free(port, host)
+    ]
     if busy:
         print(
             f"ポート {', '.join(map(str, busy))} は既に使われています。"
@@ -441,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("mailbox.log", "server.log", "deploy.log", "worker.log"):
         (log_dir / name).write_bytes(b"")
 
-    sup = Supervisor(stack_env(settings, ports), PROJECT_ROOT, log_dir)
+    sup = Supervisor(stack_env(settings, ports, access), PROJECT_ROOT, log_dir)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         sup.stop_requested.set()
@@ -449,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        run_stack(sup, settings, ports, prefect)
+        run_stack(sup, settings, ports, prefect, access)
     except Stopped:
         say("\n停止しています…")
     except Failed as exc:

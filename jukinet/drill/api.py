@@ -1,8 +1,16 @@
-"""The few Prefect REST calls a clerk's browser makes (httpx; no Prefect import)."""
+"""The few Prefect REST calls a clerk's browser makes (httpx), authenticated as the browser is.
+
+    api = Api("http://127.0.0.1:4200/api")  # auth string: PREFECT_API_AUTH_STRING, read by Prefect
+    api.tagged("令和8年度-001")              # a change (POST) carries a CSRF token when required
+
+With basic auth on the server (`make up PROFILE=production`) every call carries
+`Authorization: Basic base64(user:password)`, as Prefect's client sends it; with CSRF protection
+on, a POST first fetches a token from `GET /csrf-token?client=…` and sends it in the
+`Prefect-Csrf-Token` / `Prefect-Csrf-Client` headers (the same protocol as Prefect's client).
+"""
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -13,6 +21,20 @@ from urllib.parse import quote
 import httpx
 
 from jukinet.drill.scenario import DrillFailed
+from jukinet.profile import basic_token
+
+
+def prefect_auth_string() -> str | None:
+    """PREFECT_API_AUTH_STRING as Prefect's client reads it (environment, .env, profile)."""
+    from prefect.settings import get_current_settings
+
+    secret = get_current_settings().api.auth_string
+    return secret.get_secret_value() if secret is not None else None
+
+
+def basic_auth(auth_string: str) -> dict[str, str]:
+    """The header Prefect's client sends for `user:password`."""
+    return {"Authorization": f"Basic {basic_token(auth_string)}"}
 
 
 @dataclass(frozen=True)
@@ -63,17 +85,49 @@ class Api:
 
     A busy server (503 "database is locked" on SQLite) or a restarting one is retried, as
     Prefect's own client does; starting a run carries an idempotency key, and a resume is only
-    repeated while the run still waits at the same pause key.
+    repeated while the run still waits at the same pause key. `auth_string` None: Prefect's
+    client setting (PREFECT_API_AUTH_STRING); "": none.
     """
 
     RETRY_STATUS = frozenset({429, 502, 503, 504})
     RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 4.0, 8.0, 8.0)
 
     def __init__(self, base_url: str, auth_string: str | None = None) -> None:
-        headers = {}
-        if auth_string:
-            headers["Authorization"] = "Basic " + base64.b64encode(auth_string.encode()).decode()
+        if auth_string is None:
+            auth_string = prefect_auth_string()
+        headers = basic_auth(auth_string) if auth_string else {}
         self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=30.0, headers=headers)
+        self.csrf_client = str(uuid.uuid4())
+        self.csrf: dict[str, str] | None = None  # the token's headers; {} once the server has none
+
+    def _request(self, method: str, url: str, json: Any) -> httpx.Response:
+        """One attempt; a change carries a CSRF token, renewed once if the server refuses it."""
+        if method == "GET":
+            return self.client.request(method, url, json=json)
+        for renew in (False, True):
+            failed = self._fetch_csrf(renew)
+            if failed is not None:
+                return failed
+            response = self.client.request(method, url, json=json, headers=self.csrf)
+            if not (response.status_code == 403 and "CSRF token" in response.text):
+                break
+        return response
+
+    def _fetch_csrf(self, renew: bool) -> httpx.Response | None:
+        """Get a token unless one is held; the token endpoint's response if that failed."""
+        if self.csrf is not None and not renew:
+            return None
+        response = self.client.get("/csrf-token", params={"client": self.csrf_client})
+        if response.status_code == 200:
+            token = str(response.json()["token"])
+            self.csrf = {"Prefect-Csrf-Token": token, "Prefect-Csrf-Client": self.csrf_client}
+            return None
+        if response.status_code == 404 or (
+            response.status_code == 422 and "CSRF protection is disabled" in response.text
+        ):
+            self.csrf = {}  # an older server, or CSRF protection off: send no token
+            return None
+        return response
 
     def _send(
         self,
@@ -86,7 +140,7 @@ class Api:
         """The response, after retrying transient failures while `again()` allows it."""
         for delay in (*self.RETRY_DELAYS, None):
             try:
-                response = self.client.request(method, url, json=json)
+                response = self._request(method, url, json)
                 if response.status_code not in self.RETRY_STATUS:
                     return response
                 problem = f"HTTP {response.status_code}: {response.text[:300]}"
@@ -98,6 +152,12 @@ class Api:
         raise DrillFailed(f"{what}に失敗しました（{problem}）")
 
     def _json(self, response: httpx.Response, what: str) -> Any:
+        if response.status_code == 401:
+            raise DrillFailed(
+                f"{what}に失敗しました（HTTP 401 認証エラー）。Prefect サーバーが認証を求めています。"
+                "環境変数 PREFECT_API_AUTH_STRING にサーバーと同じ「ユーザー名:パスワード」を"
+                "設定してください（docs/production.md）"
+            )
         if response.status_code >= 400:
             raise DrillFailed(
                 f"{what}に失敗しました（HTTP {response.status_code}）: {response.text}"
