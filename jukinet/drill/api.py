@@ -90,7 +90,7 @@ class Api:
     """
 
     RETRY_STATUS = frozenset({429, 502, 503, 504})
-    RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 4.0, 8.0, 8.0)
+    RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 4.0, 8.0, 8.0, 15.0, 15.0, 30.0, 30.0)  # about 2 minutes
 
     def __init__(self, base_url: str, auth_string: str | None = None) -> None:
         if auth_string is None:
