@@ -39,6 +39,7 @@ from jukinet.forms.common import (
     with_answerer,
     with_defaults,
 )
+from jukinet.journal import inline_text
 from jukinet.lockout import locked_until, lookback
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Answer, Incident, utcnow
@@ -97,7 +98,7 @@ def _header(
     recent = runtime().store.audit_records(incident.id)[-5:]
     lines = [
         f"### {drill}{clause_title(clause)}（{clause}）",
-        f"**事案 {incident.number}**　{incident.summary}",
+        f"**事案 {incident.number}**　{inline_text(incident.summary)}",
         "",
         f"**お尋ねすること**: {question}",
         "",
@@ -110,7 +111,10 @@ def _header(
     ]
     if recent:
         lines += ["", "**これまでの経過（直近）**", ""]
-        lines += [f"- {to_wareki_datetime(r.recorded_at)} {r.kind}: {r.summary}" for r in recent]
+        lines += [
+            f"- {to_wareki_datetime(r.recorded_at)} {r.kind}: {inline_text(r.summary)}"
+            for r in recent
+        ]
     if exhibit:
         fence = "`" * max([3, *(len(m) + 1 for m in re.findall(r"`+", exhibit))])
         lines += ["", "**確認する文書**", "", f"{fence}text", exhibit, fence]

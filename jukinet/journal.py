@@ -17,8 +17,14 @@ STATUS = {
 }
 
 
+def inline_text(text: str) -> str:
+    """Staff-typed text shown in Markdown as text: HTML is escaped, lines are joined."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("\r", " ").replace("\n", " ")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "｜").replace("\n", " ")
+    return inline_text(text).replace("|", "｜")
 
 
 def render_journal(

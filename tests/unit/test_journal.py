@@ -185,3 +185,12 @@ class TestNotices:
 
     def test_error_text_is_not_copied_into_the_journal(self) -> None:
         assert "ConnectionRefusedError" not in render_journal(incident(), [], NOTICES)
+
+
+def test_typed_html_is_shown_as_text() -> None:
+    """The UI renders artifacts as Markdown: what staff typed must not become markup."""
+    inc = incident()
+    inc.summary = "<script>alert(1)</script> & <b>太字</b>"
+    text = render_journal(inc, [], [])
+    assert "<script>" not in text and "<b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;太字&lt;/b&gt;" in text
