@@ -211,6 +211,7 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 "不正行為",
                 "通報受付",
                 "未送付通知の再送",
+                "回答待ちの督促",
             }
             assert declared <= registered, "prefect deploy --all が一部のデプロイを登録していません"
             intervals = {
