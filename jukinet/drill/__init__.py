@@ -6,7 +6,7 @@ Map of the package:
   load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 開始, 発見報告 or 通報,
                   手順, 期待)
   fill            form field titles → property names, by the paused form's JSON schema
-  Api             the few Prefect REST calls a clerk's browser makes (httpx; no Prefect import)
+  Api             the few Prefect REST calls a clerk's browser makes (httpx; Prefect only for its auth setting)
   Drill           starts 第1章 緊急時対応 with the 発見報告 (開始: 緊急時対応, the default) or
                   第3章 通報受付 with the 通報 (開始: 通報受付), finds the incident number in the
                   started run's name and tags, answers each paused step with the scenario's next
