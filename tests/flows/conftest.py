@@ -144,3 +144,17 @@ class Driver:
 @pytest.fixture
 def driver(product: Path) -> Driver:
     return Driver()
+
+
+def answer_short_outage(driver: Driver) -> None:
+    """Chapter 2 after C1.2, short outage: C2.S1.1 → C2.S1.3 → C2.S2 (no meeting) → C2.S4 →
+    C2.S5 → C2.3, every step answered by its holder."""
+    from tests.flows import scenarios as s
+
+    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
+    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)

@@ -14,7 +14,7 @@ from jukinet.audit_export import artifact_key, collect, render, sha256_hex
 from jukinet.forms.chapter1 import DiscoveryReport
 from tasks.closing import keep_audit_copy
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, start
+from tests.flows.conftest import Driver, answer_short_outage, start
 from tests.flows.test_chapter2 import _incident_number
 
 
@@ -35,13 +35,7 @@ def test_closing_keeps_the_trail_on_the_run_once(driver: Driver) -> None:
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
-    driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
-    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
-    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
-    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
-    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
-    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    answer_short_outage(driver)
     assert run.join() == number
 
     store = runtime().store

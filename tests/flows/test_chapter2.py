@@ -12,7 +12,7 @@ from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
 from jukinet.plan import Body
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, Run, start
+from tests.flows.conftest import Driver, Run, answer_short_outage, start
 
 
 def _incident_number(driver: Driver) -> str:
@@ -32,13 +32,7 @@ def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: M
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
-    driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
-    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
-    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
-    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
-    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
-    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    answer_short_outage(driver)
     assert run.join() == number
 
     store = runtime().store

@@ -12,7 +12,7 @@ from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.store.models import utcnow
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, start
+from tests.flows.conftest import Driver, answer_short_outage, start
 from tests.flows.test_chapter2 import _incident_number
 
 
@@ -51,14 +51,7 @@ def test_unanswered_step_is_reminded_then_escalated_once_each(driver: Driver) ->
     assert all(n.status == "sent" and n.clause == "C2.1" for n in reminders)
 
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
-    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
-    assert not [a for a in store.waiting_asks() if a.ask_key == "C1.2#1"]
-    driver.answer("C2.S1.3#1", s.OFFICER, remarks="特になし")
-    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
-    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
-    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
-    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
-    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    answer_short_outage(driver)
     assert run.join() == number
     assert not [a for a in store.waiting_asks() if a.incident_id == incident.id]
     assert escalate_waiting()["reminded"] == 0

@@ -14,7 +14,7 @@ from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.store.models import Answer, CodeFailure
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, start
+from tests.flows.conftest import Driver, answer_short_outage, start
 from tests.flows.test_chapter2 import _incident_number
 
 WRONG = "8642"
@@ -47,13 +47,7 @@ def test_wrong_codes_lock_the_person_and_the_holder_answers(
     right = policy.max_failures + 1
     driver.answer(f"C1.2#{right}", s.OPERATOR_DEPUTY, emergency_class="障害", reason="再入力")
     driver.answer(f"C1.2#{right + 1}", s.OPERATOR, emergency_class="障害", reason="機器の故障")
-    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
-    driver.answer("C2.S1.3#1", s.OFFICER, remarks="特になし")
-    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
-    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
-    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
-    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
-    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    answer_short_outage(driver)
     assert run.join() == number
 
     store = runtime().store
