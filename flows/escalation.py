@@ -20,7 +20,7 @@ from flows.runtime import runtime
 from jukinet.notices.recipients import Recipient, for_deputies, for_role
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Ask, Incident, utcnow
-from tasks.notify import notify
+from tasks.notify import in_outbox, notify
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,11 @@ def _remind(incident: Incident, ask: Ask, stage: Stage, waited: float) -> bool:
     rt = runtime()
     role = Role(ask.role)
     event_key = f"{incident.number}|escalation|{ask.ask_key}|{stage.number}"
-    if rt.store.audit_records_by_key(event_key):
-        return False
+    suffix = f"#{ask.ask_key}#{stage.number}"
     to = _recipients(stage, role)
+    done = bool(rt.store.audit_records_by_key(event_key))
+    if done and (not to or in_outbox(incident, "answer_reminder", suffix)):
+        return False  # recorded and in the outbox (a crash between the two is completed below)
     names = "、".join(r.name for r in to) or "なし"
     rt.store.audit(
         incident.id,
@@ -95,9 +97,9 @@ def _remind(incident: Incident, ask: Ask, stage: Stage, waited: float) -> bool:
                 },
                 "run_url": f"{rt.config.town.ui_url}/runs/flow-run/{ask.flow_run_id}",
             },
-            key_suffix=f"#{ask.ask_key}#{stage.number}",
+            key_suffix=suffix,
         )
-    return True
+    return not done
 
 
 @flow(name="回答待ちの督促", flow_run_name="回答待ちの督促", log_prints=False)

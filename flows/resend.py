@@ -20,7 +20,7 @@ from jukinet.plan import Role
 from jukinet.store.models import Notice, utcnow
 from jukinet.wareki import to_wareki_datetime
 from tasks.common import to_roles
-from tasks.notify import deliver_and_record, notify
+from tasks.notify import deliver_and_record, in_outbox, notify
 
 ALARM = "undelivered_alarm"
 
@@ -53,8 +53,10 @@ def _alarm(notice: Notice, alarm_after: float) -> bool:
     rt = runtime()
     incident = rt.store.incident_by_id(notice.incident_id)
     key = f"{incident.number}|alarm|{notice.key}"
-    if rt.store.audit_records_by_key(key):
-        return False
+    suffix = f"#{notice.id}"
+    raised = bool(rt.store.audit_records_by_key(key))
+    if raised and in_outbox(incident, ALARM, suffix):
+        return False  # recorded and in the outbox (a crash between the two is completed below)
     rt.store.audit(
         incident.id,
         "C2.1",
@@ -84,9 +86,9 @@ def _alarm(notice: Notice, alarm_after: float) -> bool:
                 "last_error": notice.last_error or "未試行",
             },
         },
-        key_suffix=f"#{notice.id}",
+        key_suffix=suffix,
     )
-    return True
+    return not raised
 
 
 @flow(name="未送付通知の再送", flow_run_name="未送付通知の再送", log_prints=False)

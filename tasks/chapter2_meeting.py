@@ -13,19 +13,17 @@ from jukinet.forms.chapter2 import (
     PublicityApproval,
 )
 from jukinet.forms.common import jst_datetime
+from jukinet.meeting import decision_lines, decision_texts, meeting_agenda
 from jukinet.plan import MEETING_ITEMS_CH2, Role
 from jukinet.store.models import Incident
 from tasks.common import (
-    decision_lines,
     discovered_at,
-    meeting_agenda,
     staff_sender,
     to_roles,
 )
 from tasks.meeting_decisions import (
     APPROVERS,
     DecisionDocuments,
-    decision_texts,
     publicity_preview,
     publicity_to_approve,
     send_decisions,

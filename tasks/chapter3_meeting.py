@@ -9,10 +9,10 @@ from flows.runtime import runtime, step_task
 from jukinet.forms.chapter2 import MeetingConvening, Publicity, PublicityApproval
 from jukinet.forms.chapter3 import MeetingResult3, Review, UnauthorizedReport
 from jukinet.forms.common import jst_datetime
+from jukinet.meeting import decision_lines, meeting_agenda
+from jukinet.meeting import decision_texts as common_texts
 from jukinet.plan import MEETING_ITEMS_CH3, Role, ThreatLevel
 from tasks.common import (
-    decision_lines,
-    meeting_agenda,
     staff_sender,
     to_roles,
 )
@@ -24,7 +24,6 @@ from tasks.meeting_decisions import (
     send_decisions,
     send_publicity,
 )
-from tasks.meeting_decisions import decision_texts as common_texts
 from tasks.notify import notify
 
 MEASURES = "緊急の措置等"  # the measures the meeting approves (C3.S4.2)

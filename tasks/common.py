@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
-from jukinet.forms.chapter2 import MeasuresApproval
 from jukinet.notices import recipients
 from jukinet.notices.recipients import Recipient
-from jukinet.plan import Body, DecisionItem, Role
+from jukinet.plan import Body, Role
 from jukinet.store.models import Incident
 
 
@@ -40,25 +38,3 @@ def to_roles(*roles: Role) -> list[Recipient]:
 
 def to_bodies(*bodies: Body) -> list[Recipient]:
     return [r for b in bodies for r in recipients.for_body(runtime().config, b)]
-
-
-def meeting_agenda(report: str, measures: str, items: tuple[DecisionItem, ...]) -> list[str]:
-    """The convening notice's 議題: the report, the approval of the measures (the plan's name for
-    them: 第2章 データ保護等の措置, 第3章 緊急の措置等), then each item."""
-    return [report, f"{measures}の承認", *(i.title for i in items)]
-
-
-class HasApproval(Protocol):
-    measures_approval: MeasuresApproval
-    measures_opinion: str
-
-
-def decision_lines(
-    result: HasApproval, measures: str, items: tuple[DecisionItem, ...], texts: dict[str, str]
-) -> list[dict[str, str]]:
-    """`[{"title": "データ保護等の措置", "text": "承認する（なし）"}, {"title": "機器等への対応", …}]`"""
-    approval = f"{result.measures_approval.value}（{result.measures_opinion}）"
-    return [
-        {"title": measures, "text": approval},
-        *({"title": i.title, "text": texts[i.clause]} for i in items),
-    ]

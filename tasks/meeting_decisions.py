@@ -53,23 +53,6 @@ class DecisionDocuments:
     publicity: dict[Publicity, str]
 
 
-def decision_texts(result: MeetingDecisions, prefix: str) -> dict[str, str]:
-    """`{"C2.S3.D1": "システムの完全停止（CS サーバ）", …, "C2.S3.D7": …}` for D1–D7."""
-
-    def joined(values: list[NotifyBody] | list[SupportBody] | list[Publicity]) -> str:
-        return "、".join(v.value for v in values) or "なし"
-
-    return {
-        f"{prefix}.D1": f"{result.d1_measure.value}（{result.d1_detail}）",
-        f"{prefix}.D2": joined(result.d2_bodies),
-        f"{prefix}.D3": joined(result.d3_support),
-        f"{prefix}.D4": result.d4_structure,
-        f"{prefix}.D5": result.d5_residents,
-        f"{prefix}.D6": joined(result.d6_publicity),
-        f"{prefix}.D7": result.d7_alternatives,
-    }
-
-
 def send_decisions(
     incident: Incident,
     result: MeetingDecisions,

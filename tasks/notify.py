@@ -110,6 +110,14 @@ def send_notice(
     return ids
 
 
+def in_outbox(incident: Incident, document_id: str, key_suffix: str) -> bool:
+    """Whether `notify(..., key_suffix=key_suffix)` of that document already reached the outbox."""
+    return any(
+        n.document == document_id and n.document_key.endswith(key_suffix)
+        for n in runtime().store.notices(incident.id)
+    )
+
+
 def notify(
     incident: Incident,
     clause: str,

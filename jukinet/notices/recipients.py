@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jukinet.config.loader import Config
-from jukinet.config.models import Channel, Charset, Contact, Webhook
+from jukinet.config.models import Channel, Charset, Contact, Person, Webhook
 from jukinet.plan import Body, Role
 
 
@@ -35,18 +35,19 @@ def _from_contact(id: str, name: str, c: Contact) -> Recipient:
     )
 
 
+def _staff(role: Role, person: Person, title: str) -> Recipient:
+    return Recipient(
+        id=f"{role.value}:{person.id}",
+        name=f"{title} {person.name}",
+        addressee=f"{title} {person.department} {person.name} 様",
+        addresses=(person.email,),
+        charset=person.charset,
+    )
+
+
 def for_role(config: Config, role: Role) -> list[Recipient]:
     """The holders of a role (deputies are reminded by the escalation flow, not copied here)."""
-    return [
-        Recipient(
-            id=f"{role.value}:{p.id}",
-            name=f"{role.label} {p.name}",
-            addressee=f"{role.label} {p.department} {p.name} 様",
-            addresses=(p.email,),
-            charset=p.charset,
-        )
-        for p in config.roster.holders(role)
-    ]
+    return [_staff(role, p, role.label) for p in config.roster.holders(role)]
 
 
 def for_body(config: Config, body: Body) -> list[Recipient]:
@@ -95,13 +96,4 @@ def webhook_of(config: Config, recipient_id: str) -> Webhook | None:
 
 def for_deputies(config: Config, role: Role) -> list[Recipient]:
     """The registered deputies of a role, in order (reminded when the holders do not answer)."""
-    return [
-        Recipient(
-            id=f"{role.value}:{p.id}",
-            name=f"{role.label}代理者 {p.name}",
-            addressee=f"{role.label}代理者 {p.department} {p.name} 様",
-            addresses=(p.email,),
-            charset=p.charset,
-        )
-        for p in config.roster.deputies(role)
-    ]
+    return [_staff(role, p, f"{role.label}代理者") for p in config.roster.deputies(role)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from jukinet.forms.chapter1 import DiscoveryReport, PresumedClass
 from jukinet.forms.chapter2 import (
@@ -26,7 +26,6 @@ from jukinet.forms.chapter2 import (
     IntegrityResult,
     MeasuresApproval,
     MeetingConvening,
-    MeetingDecisions,
     MeetingResult,
     NotifyBody,
     OutageJudgement,
@@ -63,13 +62,13 @@ from jukinet.forms.chapter3 import (
     examples_of,
 )
 from jukinet.forms.common import jst_datetime
+from jukinet.meeting import decision_lines, decision_texts, meeting_agenda
 from jukinet.notices.documents import DOCUMENTS
 from jukinet.plan import (
     MEETING_ITEMS_CH2,
     MEETING_ITEMS_CH3,
     PREVENTION_MEASURES,
     THREAT_EXAMPLES,
-    DecisionItem,
     FailureType,
     Role,
     SystemMeasure,
@@ -282,44 +281,6 @@ SUGGESTION = suggest_level(examples_of(REPORT.examples))
 # --- meetings: the agenda and the decisions as the tasks write them ------------------------------
 
 
-class _Decided(Protocol):
-    measures_approval: MeasuresApproval
-    measures_opinion: str
-
-
-def agenda(report: str, measures: str, items: tuple[DecisionItem, ...]) -> list[str]:
-    """As tasks/common.py `meeting_agenda`: the report, the approval of the measures, each item."""
-    return [report, f"{measures}の承認", *(i.title for i in items)]
-
-
-def decision_lines(
-    result: _Decided, measures: str, items: tuple[DecisionItem, ...], texts: dict[str, str]
-) -> list[dict[str, str]]:
-    """As tasks/common.py `decision_lines`: the approval of the measures, then each item."""
-    approval = f"{result.measures_approval.value}（{result.measures_opinion}）"
-    return [
-        {"title": measures, "text": approval},
-        *({"title": i.title, "text": texts[i.clause]} for i in items),
-    ]
-
-
-def decision_texts(result: MeetingDecisions, prefix: str) -> dict[str, str]:
-    """As tasks/meeting_decisions.py: D1–D7 of either chapter."""
-
-    def joined(values: list[NotifyBody] | list[SupportBody] | list[Publicity]) -> str:
-        return "、".join(v.value for v in values) or "なし"
-
-    return {
-        f"{prefix}.D1": f"{result.d1_measure.value}（{result.d1_detail}）",
-        f"{prefix}.D2": joined(result.d2_bodies),
-        f"{prefix}.D3": joined(result.d3_support),
-        f"{prefix}.D4": result.d4_structure,
-        f"{prefix}.D5": result.d5_residents,
-        f"{prefix}.D6": joined(result.d6_publicity),
-        f"{prefix}.D7": result.d7_alternatives,
-    }
-
-
 def decisions_ch2(result: MeetingResult) -> list[dict[str, str]]:
     texts = {**decision_texts(result, "C2.S3"), "C2.S3.D8": result.d8_resumption.value}
     return decision_lines(result, MEASURES_CH2, MEETING_ITEMS_CH2, texts)
@@ -430,7 +391,7 @@ DATA: dict[str, Any] = {
     "meeting_time": jst_datetime(CONVENING.meeting_on, CONVENING.meeting_at),
     # as tasks/chapter2_meeting.py convenes (C2.S3.1) and reports (C2.S3.3)
     "matter": MATTER_CH2,
-    "agenda": agenda("障害の状況・原因・支障の程度の報告", MEASURES_CH2, MEETING_ITEMS_CH2),
+    "agenda": meeting_agenda("障害の状況・原因・支障の程度の報告", MEASURES_CH2, MEETING_ITEMS_CH2),
     "summary": f"{IDENT.failure_type.value}（{IDENT.location}）",
     "decisions": decisions_ch2(RESULT),
     "result": RESULT,
@@ -519,7 +480,9 @@ ALSO_SENT: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("C3.S4.1", "meeting_convening"): {
         "matter": MATTER_CH3,
-        "agenda": agenda("不正行為の状況・原因・支障の程度の報告", MEASURES_CH3, MEETING_ITEMS_CH3),
+        "agenda": meeting_agenda(
+            "不正行為の状況・原因・支障の程度の報告", MEASURES_CH3, MEETING_ITEMS_CH3
+        ),
         "summary": f"{REPORT.device}（{REPORT.device_location}）: {REPORT.act}",
     },
     ("C3.S4.D1", "equipment_order"): {

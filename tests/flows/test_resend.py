@@ -115,3 +115,26 @@ def test_an_overdue_notice_raises_the_alarm_once(smtp_down: int, tmp_path: Path)
     assert subjects.count("未送付の通知について（警報）") == 1
     assert subjects.count("データ保護等について（指示）") == 1
     assert resend_undelivered()["alarms"] == 0
+
+
+def test_an_alarm_recorded_before_a_crash_still_sends_its_mail(
+    smtp_down: int, tmp_path: Path
+) -> None:
+    """The record was written, then the process died before the alarm reached the outbox: the
+    next run puts the mail in the outbox without a second record."""
+    incident, key = _pending_notice("test-resend-alarm-crash")
+    _backdate(key, runtime().config.town.delivery.alarm_after_minutes + 1)
+    store = runtime().store
+    store.audit(
+        incident.id,
+        "C2.1",
+        "送付遅延の警報",
+        "（中断前に記録）",
+        event_key=f"{incident.number}|alarm|{key}",
+    )
+    assert resend_undelivered()["alarms"] == 0  # not a new alarm
+    alarms = [r for r in store.audit_records(incident.id) if r.kind == "送付遅延の警報"]
+    assert len(alarms) == 1
+    assert [n.document for n in store.notices(incident.id)].count("undelivered_alarm") == len(
+        for_role(runtime().config, Role.OPERATOR)
+    )

@@ -19,6 +19,7 @@ from jukinet.config.loader import load_config
 from jukinet.config.models import Town
 from jukinet.forms.chapter2 import ResumptionBy
 from jukinet.forms.chapter3 import LevelRaise, LikelyLevel, MeetingResult3
+from jukinet.meeting import decision_lines, meeting_agenda
 from jukinet.notices import samples
 from jukinet.notices.documents import DOCUMENTS, Document, Style
 from jukinet.notices.outbox import NoticeRequest, render_document
@@ -59,7 +60,6 @@ from jukinet.plan import (
 from jukinet.settings import PROJECT_ROOT
 from jukinet.wareki import to_wareki_datetime
 from tasks import chapter2_meeting, chapter3_meeting, closing
-from tasks.common import decision_lines, meeting_agenda
 from tests.conftest import EXAMPLE_CONFIG
 
 ENV = make_environment(PROJECT_ROOT / "templates")
