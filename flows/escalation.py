@@ -2,8 +2,9 @@
 town.yaml `escalation`, shorter in a drill) is reminded to the role's holders, then escalated to
 its deputies, then to セキュリティ統括責任者 — each once, each recorded under the step's clause.
 
-Stage n is reached after n intervals: 1 督促 (holders), 2 上申 (deputies), 3 上申 (the chief and
-the chief's deputies; for the chief's own steps stage 2 already reached them). Pause timeouts are
+Stage n is reached after n intervals: 1 督促 (holders, and their deputies too when every holder
+is registered absent), 2 上申 (deputies, who may then answer: jukinet/deputies.py), 3 上申 (the
+chief and the chief's deputies; for the chief's own steps stage 2 already reached them). Pause timeouts are
 not used (DESIGN.md §3); a step whose run is no longer paused is closed instead of reminded.
 """
 
@@ -40,7 +41,10 @@ STAGES = (
 def _recipients(stage: Stage, role: Role) -> list[Recipient]:
     config = runtime().config
     if stage.number == 1:
-        return for_role(config, role)
+        absent = {a.person_id for a in runtime().store.absences(utcnow())}
+        everyone_away = all(p.id in absent for p in config.roster.holders(role))
+        # holders registered absent: their deputies may answer at once, so they hear it now
+        return for_role(config, role) + (for_deputies(config, role) if everyone_away else [])
     if stage.number == 2:
         return for_deputies(config, role)
     if role is Role.CHIEF:

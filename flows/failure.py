@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.publicity import approve_publicity
 from flows.runtime import publish_journal, run_step, runtime
@@ -272,6 +273,6 @@ def equipment_failure(incident_number: str) -> str:
         checks=prevention_problems,
     )
     run_step(inc, "C2.3", report_prevention, n, plan.value, plan.answerer)
-    run_step(inc, "close", close_incident, n)
+    close_when_delivered(inc, "C2.3", close_incident, n)
     publish_journal(inc)
     return store.incident(n).state

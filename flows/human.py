@@ -26,9 +26,16 @@ from prefect.logging import get_run_logger
 from prefect.states import Paused, Suspended
 from pydantic import BaseModel, SecretStr
 
-from flows.runtime import current_flow_run_id, in_deployment, publish_journal, runtime
+from flows.runtime import (
+    current_flow_run_id,
+    in_deployment,
+    publish_journal,
+    resident_index,
+    runtime,
+)
 from jukinet.codes import verify_code
 from jukinet.config.models import Person
+from jukinet.deputies import Standing, standing
 from jukinet.forms.common import (
     ANSWERER_FIELD,
     CODE_FIELD,
@@ -94,6 +101,7 @@ def _header(
     roster = runtime().config.roster
     holders = "、".join(p.name for p in roster.holders(role))
     deputies = "、".join(p.name for p in roster.deputies(role))
+    after = runtime().config.town.escalation.deputies_after(clause, incident.drill)
     drill = "【訓練】" if incident.drill else ""
     recent = runtime().store.audit_records(incident.id)[-5:]
     lines = [
@@ -105,7 +113,12 @@ def _header(
         f"**根拠**: {why}",
         "",
         f"**回答できる人**: {role.label}（{holders}）"
-        + (f"、代理者（{deputies}）" if deputies else ""),
+        + (
+            f"。代理者（{deputies}）は、先順位の者が不在として登録されているとき、"
+            f"または問いから {after:g} 分が過ぎたときに回答できます"
+            if deputies
+            else ""
+        ),
         "",
         "時刻はすべて日本時間で入力してください。本人確認情報（住民の氏名・住所・住民票コード・個人番号等）は記入しないでください。",
     ]
@@ -132,7 +145,7 @@ def pause_key(clause: str, step: str, attempt: int) -> str:
     return f"{slug(clause)}--{slug(step)}--{attempt}"
 
 
-def _wait(model: type[Form], header: str, key: str, initial: dict[str, Any]) -> Form:
+def wait_for_form(model: type[Form], header: str, key: str, initial: dict[str, Any]) -> Form:
     base = RunInput.subclass_from_base_model_type(with_defaults(model, initial))
     form = base.with_initial_data(description=header)
     if in_deployment():
@@ -146,11 +159,11 @@ def _wait(model: type[Form], header: str, key: str, initial: dict[str, Any]) -> 
     return answer
 
 
-def _redact(key: str, raw: Form) -> None:
+def redact_form(key: str, raw: Form) -> None:
     """Rewrite Prefect's stored copy of the answer without the code and 本人確認情報-like text."""
     state: State[Any] = Suspended(pause_key=key) if in_deployment() else Paused(pause_key=key)
     response_key = keyset_from_paused_state(state)["response"]
-    data = redacted(raw)
+    data = redacted(raw, resident_index())
     flow_run_id = current_flow_run_id()
     delete_flow_run_input(key=response_key, flow_run_id=flow_run_id)  # type: ignore[arg-type]
     create_flow_run_input(key=response_key, value=data, flow_run_id=flow_run_id)  # type: ignore[arg-type]
@@ -163,16 +176,18 @@ def _locked(person: Person) -> datetime | None:
     return locked_until(failures, policy, now)
 
 
-def _count_failure(incident: Incident, clause: str, person: Person, ask_key: str) -> list[str]:
+def _count_failure(
+    incident: Incident | None, clause: str, person: Person, ask_key: str
+) -> list[str]:
     """Record the wrong code; when it starts a lockout, record that too and say so."""
     store = runtime().store
-    store.record_code_failure(person.id, incident.id, ask_key)
+    store.record_code_failure(person.id, incident.id if incident else None, ask_key)
     until = _locked(person)
     if until is None:
         return []
     policy = runtime().config.town.approval
     store.audit(
-        incident.id,
+        incident.id if incident else None,
         clause,
         "承認の停止",
         f"{person.label} の承認コードの誤りが {policy.max_failures} 回続いたため、"
@@ -184,6 +199,56 @@ def _count_failure(incident: Incident, clause: str, person: Person, ask_key: str
     return [f"誤りが続いたため、{to_wareki_datetime(until)} まで回答できません"]
 
 
+@dataclass(frozen=True)
+class Identity:
+    label: str  # as chosen in the form
+    person: Person | None
+    problems: list[str]  # empty when the person may answer with this code
+
+
+def identify(
+    raw: Form,
+    incident: Incident | None,
+    clause: str,
+    ask_key: str,
+    who: str,
+    allowed: Callable[[Person], bool] = lambda person: True,
+) -> Identity:
+    """The answerer chosen in the form, checked: one of the people `allowed` (`who` names them
+    in the refusal), not locked, the right code (a wrong one is counted)."""
+    label = str(getattr(raw, ANSWERER_FIELD).value)
+    person = runtime().config.roster.by_label(label)
+    code: SecretStr = getattr(raw, CODE_FIELD)
+    if person is None or not allowed(person):
+        return Identity(label, person, [f"{label} は{who}として登録されていません"])
+    locked = _locked(person)
+    if locked is not None:
+        return Identity(
+            label,
+            person,
+            [
+                f"{label} は承認コードの誤りが続いたため、{to_wareki_datetime(locked)} まで回答できません"
+                "（代理者が回答してください）"
+            ],
+        )
+    if not person.code_hash or not verify_code(code.get_secret_value(), person.code_hash):
+        problems = [f"{label} の承認コードが正しくありません"]
+        return Identity(label, person, problems + _count_failure(incident, clause, person, ask_key))
+    return Identity(label, person, [])
+
+
+def _deputy_standing(
+    incident: Incident, clause: str, role: Role, person: Person, ask_key: str
+) -> Standing:
+    store = runtime().store
+    now = utcnow()
+    asked = store.asked(incident.id, ask_key)
+    waited = (now - asked.asked_at).total_seconds() / 60 if asked else 0.0
+    after = runtime().config.town.escalation.deputies_after(clause, incident.drill)
+    absent = {a.person_id for a in store.absences(now)}
+    return standing(runtime().config.roster, role, person, absent, waited, after)
+
+
 def _judge(
     incident: Incident,
     clause: str,
@@ -193,24 +258,20 @@ def _judge(
     checks: Callable[[Any], list[str]] | None,
 ) -> Answer:
     roster = runtime().config.roster
-    label = str(getattr(raw, ANSWERER_FIELD).value)
-    person = roster.by_label(label)
-    code: SecretStr = getattr(raw, CODE_FIELD)
-    problems: list[str] = []
+    who = f"{role.label}の担当者・代理者"
+    identity = identify(
+        raw, incident, clause, ask_key, who, lambda p: roster.may_answer(role, p) is not None
+    )
+    label, person, problems = identity.label, identity.person, list(identity.problems)
     capacity = roster.may_answer(role, person) if person else None
-    locked = _locked(person) if person is not None else None
-    if person is None or capacity is None:
-        problems.append(f"{label} は{role.label}の担当者・代理者として登録されていません")
-    elif locked is not None:
-        problems.append(
-            f"{label} は承認コードの誤りが続いたため、{to_wareki_datetime(locked)} まで回答できません"
-            "（代理者が回答してください）"
-        )
-    elif not person.code_hash or not verify_code(code.get_secret_value(), person.code_hash):
-        problems.append(f"{label} の承認コードが正しくありません")
-        problems += _count_failure(incident, clause, person, ask_key)
-    else:
-        problems += personal_data_problems(raw)
+    ground: str | None = None
+    if not problems and person is not None and capacity != "担当者":
+        deputy = _deputy_standing(incident, clause, role, person, ask_key)
+        ground = deputy.ground
+        if not deputy.allowed:
+            problems.append(deputy.ground)
+    if not problems:
+        problems += personal_data_problems(raw, resident_index())
         problems += checks(raw) if checks else []
     accepted = not problems
     payload = public_payload(raw) if accepted else {}
@@ -231,15 +292,18 @@ def _judge(
     on_behalf = f"{role.label} {holders} に代わり" if capacity and capacity != "担当者" else None
     store = runtime().store
     if answer.accepted:
+        details: dict[str, Any] = {"ask_key": ask_key, "answer": payload}
+        if on_behalf and ground:
+            details["deputy_ground"] = ground
         store.audit(
             incident.id,
             clause,
             "回答",
-            summarize(raw),
+            summarize(raw) + (f"（代理の理由: {ground}）" if on_behalf and ground else ""),
             event_key=f"{incident.number}|answer|{ask_key}",
             actor=f"{label} {capacity}",
             on_behalf_of=on_behalf,
-            details={"ask_key": ask_key, "answer": payload},
+            details=details,
         )
     else:
         store.audit(
@@ -283,10 +347,10 @@ def ask(
             key = pause_key(clause, step, attempt)
             header = _header(incident, clause, role, question, why, refusals, exhibit)
             store.open_ask(incident.id, ask_key, clause, role.value, current_flow_run_id())
-            raw = _wait(model, header, key, initial or {})
+            raw = wait_for_form(model, header, key, initial or {})
             answer = _judge(incident, clause, role, raw, ask_key, checks)
             store.close_ask(incident.id, ask_key)
-            _redact(key, raw)
+            redact_form(key, raw)
             publish_journal(incident)
         if answer.accepted:
             values = {k: v for k, v in answer.payload.items() if k != ANSWERER_FIELD}

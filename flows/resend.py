@@ -3,7 +3,8 @@ and raises an alarm for a notice undelivered longer than the town's `alarm_after
 
 The alarm is raised once per notice: an audit record (C2.1), an artifact listing every notice
 still undelivered (key `undelivered-notices`, the latest shown in the UI's Artifacts page), and a
-notice to 住基ネット担当者 by e-mail (itself in the outbox, never alarmed about in turn).
+notice to 住基ネット担当者 by e-mail (itself in the outbox, never alarmed about in turn). A
+chapter's run waiting to close for its notices is resumed once they all went out (flows/closing.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
+from flows.closing import resume_waiting_closes
 from flows.runtime import runtime
 from jukinet.notices.outbox import CHANNEL_TITLES, DeliveryError
 from jukinet.plan import Role
@@ -125,5 +127,12 @@ def resend_undelivered() -> dict[str, int]:
             markdown=f"## 未送付の通知はありません\n\n再送により {delivered} 件を送付しました。",
             description="未送付の通知（なし）",
         )
-    logger.info("再送 %d 件、未送付 %d 件、新たな警報 %d 件", delivered, len(still), alarms)
-    return {"delivered": delivered, "undelivered": len(still), "alarms": alarms}
+    resumed = resume_waiting_closes()
+    logger.info(
+        "再送 %d 件、未送付 %d 件、新たな警報 %d 件、終結を再開した事案 %d 件",
+        delivered,
+        len(still),
+        alarms,
+        resumed,
+    )
+    return {"delivered": delivered, "undelivered": len(still), "alarms": alarms, "resumed": resumed}

@@ -8,20 +8,25 @@ and the two primitives that make a replay after resume cheap and side-effect fre
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.tasks import Task
+from pydantic import BaseModel
 
 from jukinet.config.loader import Config, load_config
+from jukinet.forms.common import redacted
 from jukinet.journal import render_journal
 from jukinet.notices.outbox import Outbox
 from jukinet.notices.render import make_environment
 from jukinet.notices.secrets import delivery_secrets
+from jukinet.residents import ResidentIndex, load_index
 from jukinet.settings import Settings, load_settings
 from jukinet.store.db import make_engine
 from jukinet.store.models import Incident
@@ -55,6 +60,34 @@ def runtime() -> Runtime:
         webhook_tokens=tokens,
     )
     return Runtime(settings, config, store, outbox)
+
+
+@functools.cache
+def resident_index() -> ResidentIndex | None:
+    """The registry's names and addresses (town.yaml `residents`), read once per process; when
+    the registry cannot be read the forms check by shape only, and the run's log says so."""
+    registry = runtime().config.town.residents
+    if registry is None:
+        return None
+    try:
+        index = load_index(registry)
+    except Exception as exc:  # the registry is down: keep answering, say what is not checked
+        logging.getLogger("jukinet").warning(
+            "既存住基システムの住民データを読めないため、回答の文の氏名・住所の確認を行いません"
+            "（数字・生年月日の確認は行います）: %s",
+            type(exc).__name__,
+        )
+        return None
+    return index
+
+
+def redact_parameters(name: str, value: BaseModel) -> None:
+    """Blank what looks like 本人確認情報 in the run's stored parameter `name` (the UI shows the
+    parameters of a run whose input was refused)."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(current_flow_run_id())  # type: ignore[arg-type]
+        parameters = {**run.parameters, name: redacted(value, resident_index())}
+        client.update_flow_run(run.id, parameters=parameters)
 
 
 def in_deployment() -> bool:

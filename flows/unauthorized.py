@@ -27,6 +27,7 @@ from typing import Any
 
 from prefect import flow
 
+from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.publicity import approve_publicity
 from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
@@ -158,12 +159,12 @@ def unauthorized_act(incident_number: str) -> str:
     case = Case(incident, grasp_the_situation(incident))  # 手順1
     take_emergency_measures(case)  # 手順2
     if not determine_level(case):  # 手順3: level 1 lifts the emergency
-        run_step(incident, "close", close, case.number, "C3.S3.1", "解除（レベル1）")
+        close_when_delivered(incident, "C3.S3.1", close, case.number, "C3.S3.1", "解除（レベル1）")
         publish_journal(incident)
         return store.incident(case.number).state
     find_cause_and_resume(case)  # 手順4 (as decided), 手順5, 手順6
     plan_permanent_measures(case)  # 2 恒久対策
-    run_step(incident, "close", close, case.number, "C3.2")
+    close_when_delivered(incident, "C3.2", close, case.number, "C3.2")
     publish_journal(incident)
     return store.incident(case.number).state
 

@@ -57,6 +57,35 @@ def check_config(_: argparse.Namespace) -> int:
         f" 職員 {len(cfg.roster.people)} 名、連絡先 {sum(len(v) for v in cfg.contacts.bodies.values())} 件"
         f"、訓練時の宛先 {len(cfg.drill.recipients)} 件（{settings.config_dir}）"
     )
+    return _check_registry(cfg)
+
+
+def _check_registry(cfg: Config) -> int:
+    """town.yaml `residents`: the registry must be readable now, not at the first answer."""
+    registry = cfg.town.residents
+    if registry is None:
+        print(
+            "既存住基システムの住民データ（residents）は未設定です: 回答の文の氏名・住所は確認しません"
+        )
+        return 0
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from jukinet.notices.secrets import SecretError
+    from jukinet.residents import load_index
+
+    try:
+        index = load_index(registry)
+    except SecretError as exc:
+        print(f"設定の誤り: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or type(exc).__name__
+        print(
+            f"設定の誤り: town.yaml residents: 既存住基システムの住民データを読めません（{cause}）",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"既存住基システムの住民データ: {len(index)} 人（回答の文の氏名・住所の確認に使います）")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.logging import get_run_logger
 
-from flows.runtime import runtime, step_task
+from flows.runtime import redact_parameters, resident_index, runtime, step_task
 from jukinet.forms.chapter1 import Classification, DiscoveryReport, PresumedClass
 from jukinet.forms.common import personal_data_problems
 from jukinet.notices import recipients
@@ -21,8 +21,9 @@ class PersonalDataInReport(ValueError):
 @step_task("事案の受付 (C1.1)")
 def register_incident(report: DiscoveryReport, drill: bool, origin_key: str) -> str:
     """Open the incident (numbered per fiscal year) from the discoverer's report; returns its number."""
-    problems = personal_data_problems(report)
+    problems = personal_data_problems(report, resident_index())
     if problems:
+        redact_parameters("report", report)
         raise PersonalDataInReport("発見報告を受け付けられません: " + "。".join(problems))
     store = runtime().store
     summary = f"{report.place}: {report.observed}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect.logging import get_run_logger
 
-from flows.runtime import runtime, step_task
+from flows.runtime import redact_parameters, resident_index, runtime, step_task
 from jukinet.forms.chapter3 import (
     NotificationAnalysis,
     OutsideNotification,
@@ -37,8 +37,9 @@ def suggestion_for(report: UnauthorizedReport) -> LevelSuggestion:
 @step_task("手順1③ 通報の受付 (C3.S1.3)")
 def register_notification(notification: OutsideNotification, drill: bool, origin_key: str) -> str:
     """Open the incident from a notification by 国, 滋賀県 or 全国センター; returns its number."""
-    problems = personal_data_problems(notification)
+    problems = personal_data_problems(notification, resident_index())
     if problems:
+        redact_parameters("notification", notification)
         raise PersonalDataInNotification("通報を受け付けられません: " + "。".join(problems))
     store = runtime().store
     incident = store.open_incident(

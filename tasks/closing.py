@@ -1,6 +1,7 @@
 """The close of an incident: what is undelivered is tried again, the final report goes to the
-mayor and 滋賀県, and the incident is closed only when every notice went out; a copy of its audit
-trail is then kept on the run (artifact `audit-export-…`) with its digest chained in the store."""
+mayor and 滋賀県, and the incident is closed only when every notice went out (until then the
+chapter's run waits: flows/closing.py); a copy of its audit trail is then kept on the run
+(artifact `audit-export-…`) with its digest chained in the store."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.context import FlowRunContext
+from prefect.logging import get_run_logger
 
 from flows.runtime import runtime, step_task
 from jukinet import audit_export
@@ -19,10 +21,6 @@ from tasks.common import to_bodies, to_roles
 from tasks.notify import deliver_and_record, notify
 
 
-class UndeliveredNotices(Exception):
-    """Notices of the incident are still undelivered at its close."""
-
-
 def _retry_undelivered(incident: Incident) -> list[str]:
     still = []
     for notice in runtime().store.notices(incident.id):
@@ -30,7 +28,7 @@ def _retry_undelivered(incident: Incident) -> list[str]:
             continue
         try:
             deliver_and_record(incident, notice, wait=True)
-        except Exception as exc:  # recorded by the caller, then the run fails loudly
+        except Exception as exc:  # recorded by the caller, which waits for the delivery
             still.append(f"{notice.subject}（{notice.recipient}）: {exc}")
     return still
 
@@ -119,8 +117,9 @@ def keep_audit_copy(incident: Incident, clause: str) -> None:
 
 
 @step_task("緊急時対応の終結")
-def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> None:
-    """Re-try what is still undelivered, send the final report, then close the incident."""
+def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> list[str]:
+    """Re-try what is still undelivered, send the final report, then close the incident; returns
+    what is still undelivered (the incident is then not closed: flows/closing.py waits)."""
     rt = runtime()
     incident = rt.store.incident(number)
     still = _retry_undelivered(incident)
@@ -139,10 +138,11 @@ def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> 
             incident.id,
             clause,
             "未送付",
-            f"未送付の通知が {len(still)} 件あります",
+            f"未送付の通知が {len(still)} 件あるため、送付できるまで終結を待ちます",
             event_key=f"{number}|undelivered-at-close|{len(rt.store.audit_records(incident.id))}",
         )
-        raise UndeliveredNotices("未送付の通知があります:\n" + "\n".join(still))
+        get_run_logger().warning("未送付の通知があります:\n%s", "\n".join(still))
+        return still
     if incident.closed_at is None:  # a replay keeps the first close time
         rt.store.set_incident(incident.id, state=state, closed_at=utcnow())
     rt.store.audit(
@@ -153,3 +153,4 @@ def close_incident(number: str, clause: str = "C2.3", state: str = "終結") -> 
         event_key=f"{number}|closed",
     )
     keep_audit_copy(rt.store.incident(number), clause)
+    return []

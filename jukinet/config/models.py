@@ -194,6 +194,27 @@ class Escalation(Strict):
     def interval(self, clause: str, drill: bool) -> float:
         return self.drill_minutes if drill else self.clauses.get(clause, self.minutes)
 
+    def deputies_after(self, clause: str, drill: bool) -> float:
+        """Minutes after which a step unanswered goes to the deputies (stage 2 of 回答待ちの督促)
+        and a deputy may answer without the holder being registered absent."""
+        return 2 * self.interval(clause, drill)
+
+
+SQL_NAME = r"^[A-Za-z_\u3040-\u30ff\u4e00-\u9fff][A-Za-z0-9_\u3040-\u30ff\u4e00-\u9fff]*$"
+
+
+class ResidentRegistry(Strict):
+    """既存住基システムの住民データ: 入力された文に住民の氏名・住所が含まれていないかの確認に使います。"""
+
+    url: SecretRef = Field(
+        title="データベースの接続先（SQLAlchemy URL）の参照先",
+        description="URL には認証情報が含まれるため、環境変数か Prefect Secret ブロックで指定します",
+    )
+    table: str = Field(pattern=SQL_NAME, title="住民の表の名前")
+    name_column: str = Field(pattern=SQL_NAME, title="氏名の列")
+    kana_column: str | None = Field(default=None, pattern=SQL_NAME, title="氏名カナの列")
+    address_column: str = Field(pattern=SQL_NAME, title="住所の列")
+
 
 class Town(Strict):
     municipality: Municipality = Field(title="団体")
@@ -203,6 +224,11 @@ class Town(Strict):
     delivery: Delivery = Field(default_factory=Delivery, title="送付の再試行")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, title="承認コードの誤り")
     escalation: Escalation = Field(default_factory=Escalation, title="回答待ちの督促")
+    residents: ResidentRegistry | None = Field(
+        default=None,
+        title="既存住基システムの住民データ",
+        description="指定すると、回答の文に住民の氏名・住所があれば受け付けません",
+    )
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
     notation: dict[str, str] = Field(
         default_factory=dict,
@@ -337,6 +363,12 @@ class Roster(Strict):
 
     def deputies(self, role: Role) -> list[Person]:
         return [self.person(i) for i in self.roles[role].deputies]
+
+    def ahead_of(self, role: Role, person: Person) -> list[Person]:
+        """Who comes before a deputy: the holders, then the deputies of earlier rank."""
+        assignment = self.roles[role]
+        rank = assignment.deputies.index(person.id)
+        return [self.person(i) for i in [*assignment.holders, *assignment.deputies[:rank]]]
 
     def may_answer(self, role: Role, person: Person) -> str | None:
         """Why `person` may answer for `role`: "担当者", "代理者（第1順位）", or None."""

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, create_model
 from pydantic.fields import FieldInfo
@@ -90,33 +90,54 @@ def _texts(
                 yield where, title, item
 
 
-def personal_data_fields(answer: BaseModel) -> list[tuple[tuple[str, ...], str]]:
-    """(field path, 「title」) of free text that looks as if it carries 住民票コード or 個人番号."""
-    found: dict[tuple[str, ...], str] = {}
+ID_FOUND = "住民票コード・個人番号と思われる11桁以上の数字"
+BIRTH_FOUND = "生年月日と思われる記載"
+_BIRTH = re.compile(f"生年月日|{_D}+月{_D}+日(?:うまれ|生(?![じずぜ]))")  # not 日生じた
+
+
+class KnowsResidents(Protocol):
+    def find(self, text: str) -> str | None: ...
+
+
+def personal_data_fields(
+    answer: BaseModel, residents: KnowsResidents | None = None
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """(field path, 「title」, what was found) of free text that looks as if it carries
+    本人確認情報: 住民票コード or 個人番号 by shape, a birth date by its wording, a resident's name
+    or address when the registry is known (jukinet/residents.py). Never the value itself."""
+    found: dict[tuple[str, ...], tuple[str, str]] = {}
     for where, titles, text in _texts(answer, (), ()):
-        if _ID_DIGITS.search(text):
-            found.setdefault(where, "の".join(f"「{t}」" for t in titles))
-    return list(found.items())
+        kind = (
+            ID_FOUND
+            if _ID_DIGITS.search(text)
+            else BIRTH_FOUND
+            if _BIRTH.search(text)
+            else residents.find(text)
+            if residents
+            else None
+        )
+        if kind:
+            found.setdefault(where, ("の".join(f"「{t}」" for t in titles), kind))
+    return [(where, title, kind) for where, (title, kind) in found.items()]
 
 
-def personal_data_problems(answer: BaseModel) -> list[str]:
+def personal_data_problems(answer: BaseModel, residents: KnowsResidents | None = None) -> list[str]:
     """Names each field whose text looks like 本人確認情報 (never the value itself)."""
     return [
-        f"{title}に住民票コード・個人番号と思われる11桁以上の数字が含まれています。"
-        "本人確認情報は記入しないでください"
-        for _, title in personal_data_fields(answer)
+        f"{title}に{kind}が含まれています。本人確認情報は記入しないでください"
+        for _, title, kind in personal_data_fields(answer, residents)
     ]
 
 
 REMOVED = "（本人確認情報のおそれがあるため削除）"
 
 
-def redacted(answer: BaseModel) -> dict[str, Any]:
+def redacted(answer: BaseModel, residents: KnowsResidents | None = None) -> dict[str, Any]:
     """The answer as JSON with the approval code and any 本人確認情報-like text blanked out."""
     data = answer.model_dump(mode="json")
     if CODE_FIELD in data:
         data[CODE_FIELD] = REDACTED
-    for where, _ in personal_data_fields(answer):
+    for where, _, _ in personal_data_fields(answer, residents):
         node: Any = data
         for part in where[:-1]:
             node = node[int(part)] if isinstance(node, list) else node[part]

@@ -188,7 +188,8 @@ class CodeFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     municipality_code: Mapped[str] = mapped_column(String(6))
     person_id: Mapped[str] = mapped_column(String(32), index=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    # None for a form outside an incident (不在の登録); its ask_key then names the flow run
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), nullable=True)
     ask_key: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -208,3 +209,21 @@ class Ask(Base):
     flow_run_id: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Absence(Base):
+    """A person registered absent (不在) from `starts_at` to `ends_at`: while absent, the next
+    deputy may answer in the person's place. One registration per flow run (a replay adds none)."""
+
+    __tablename__ = "absences"
+    __table_args__ = (UniqueConstraint("municipality_code", "registration_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    registration_key: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(32), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    registered_by: Mapped[str] = mapped_column(String(128))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())

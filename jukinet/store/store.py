@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jukinet.store import chain
 from jukinet.store.models import (
+    Absence,
     Answer,
     Ask,
     AuditRecord,
@@ -220,11 +221,15 @@ class Store:
                 ).scalars()
             )
 
-    def audit_records(self, incident_id: int | None = None) -> list[AuditRecord]:
+    def audit_records(
+        self, incident_id: int | None = None, kind: str | None = None
+    ) -> list[AuditRecord]:
         with self.session() as s:
             q = select(AuditRecord).where(AuditRecord.municipality_code == self.municipality)
             if incident_id is not None:
                 q = q.where(AuditRecord.incident_id == incident_id)
+            if kind is not None:
+                q = q.where(AuditRecord.kind == kind)
             return list(s.execute(q.order_by(AuditRecord.seq)).scalars())
 
     def verify_chain(self) -> chain.ChainReport:
@@ -313,6 +318,12 @@ class Store:
                 .values(answered_at=utcnow())
             )
 
+    def asked(self, incident_id: int, ask_key: str) -> Ask | None:
+        with self.session() as s:
+            return s.execute(
+                select(Ask).where(Ask.incident_id == incident_id, Ask.ask_key == ask_key)
+            ).scalar_one_or_none()
+
     def waiting_asks(self) -> list[Ask]:
         with self.session() as s:
             return list(
@@ -329,10 +340,22 @@ class Store:
 
     # --- approval-code failures ----------------------------------------------------------
 
-    def record_code_failure(self, person_id: str, incident_id: int, ask_key: str) -> None:
-        """Once per ask (a replay of the same answer is not a second failure)."""
+    def record_code_failure(self, person_id: str, incident_id: int | None, ask_key: str) -> None:
+        """Once per ask (a replay of the same answer is not a second failure); outside an
+        incident the ask key names the flow run."""
         try:
             with self.session() as s:
+                seen = s.execute(
+                    select(CodeFailure.id).where(
+                        CodeFailure.municipality_code == self.municipality,
+                        CodeFailure.incident_id.is_(None)
+                        if incident_id is None
+                        else CodeFailure.incident_id == incident_id,
+                        CodeFailure.ask_key == ask_key,
+                    )
+                ).first()
+                if seen:
+                    return
                 s.add(
                     CodeFailure(
                         municipality_code=self.municipality,
@@ -356,6 +379,53 @@ class Store:
                         CodeFailure.failed_at >= since,
                     )
                     .order_by(CodeFailure.failed_at)
+                ).scalars()
+            )
+
+    # --- absences (不在) ------------------------------------------------------------------
+
+    def register_absence(self, absence: Absence) -> Absence:
+        """Once per `registration_key`; returns the registration kept."""
+        absence.municipality_code = self.municipality
+        try:
+            with self.session() as s:
+                s.add(absence)
+            return absence
+        except IntegrityError:
+            with self.session() as s:
+                return s.execute(
+                    select(Absence).where(
+                        Absence.municipality_code == self.municipality,
+                        Absence.registration_key == absence.registration_key,
+                    )
+                ).scalar_one()
+
+    def end_absences(self, person_id: str, at: datetime) -> int:
+        """The person is back at `at`: every registration not yet over ends then."""
+        with self.session() as s:
+            result = s.execute(
+                update(Absence)
+                .where(
+                    Absence.municipality_code == self.municipality,
+                    Absence.person_id == person_id,
+                    Absence.ends_at > at,
+                )
+                .values(ends_at=at)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def absences(self, at: datetime) -> list[Absence]:
+        """Registrations in force at `at` (starts_at <= at < ends_at)."""
+        with self.session() as s:
+            return list(
+                s.execute(
+                    select(Absence)
+                    .where(
+                        Absence.municipality_code == self.municipality,
+                        Absence.starts_at <= at,
+                        Absence.ends_at > at,
+                    )
+                    .order_by(Absence.starts_at)
                 ).scalars()
             )
 

@@ -12,7 +12,7 @@ from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
 from jukinet.plan import Body
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, Run, answer_short_outage, start
+from tests.flows.conftest import Driver, Run, answer_short_outage, away, start
 
 
 def _incident_number(driver: Driver) -> str:
@@ -222,7 +222,13 @@ def test_a_stop_ordered_by_the_meeting_makes_the_meeting_decide_resumption(
 
 def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
     """Wrong code, wrong role and personal data are refused, recorded, and the step is asked
-    again; nothing proceeds on them. A deputy's answer names whom it stands in for."""
+    again; nothing proceeds on them. A deputy's answer (the holder registered absent) names
+    whom it stands in for and why."""
+    with away(s.OPERATOR, s.CHIEF):
+        _refused_answers(driver)
+
+
+def _refused_answers(driver: Driver) -> None:
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, code="0000", emergency_class="障害", reason="故障")
@@ -253,6 +259,8 @@ def test_refused_answers_are_recorded_and_asked_again(driver: Driver) -> None:
     c12 = next(r for r in answers if r.clause == "C1.2")
     assert c12.actor.startswith(s.OPERATOR_DEPUTY) and "代理者（第1順位）" in c12.actor
     assert c12.on_behalf_of == "住基ネット担当者 犬上 一郎 に代わり"
+    assert c12.details["deputy_ground"] == "担当者等（犬上 一郎）が不在として登録されているため"
+    assert "（代理の理由: 担当者等（犬上 一郎）が不在" in c12.summary
     chief = next(r for r in answers if r.clause == "C2.S2.1")
     assert chief.on_behalf_of == "セキュリティ統括責任者 霊仙 正 に代わり"
     # the refused personal data reached neither the store nor the records

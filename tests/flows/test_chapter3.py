@@ -9,7 +9,7 @@ from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.mailbox import Mailbox
 from tests.flows import scenarios as s
 from tests.flows import scenarios3 as t
-from tests.flows.conftest import Driver, Run, start
+from tests.flows.conftest import Driver, Run, away, start
 from tests.flows.test_chapter2 import _documents, _incident_number, _mails_for, _records
 
 
@@ -213,7 +213,13 @@ def test_level_2_without_a_meeting_resumes_on_the_chiefs_approval_after_a_refusa
 
 def test_level_2_with_a_meeting_and_a_deputy_determining(driver: Driver) -> None:
     """C3.S3.3: the chief convenes the meeting at level 2; セキュリティ管理者's deputy determines the
-    level and the record says in whose place; no stop was decided, so the chief approves."""
+    level (セキュリティ管理者 being away) and the record says in whose place; no stop was decided,
+    so the chief approves."""
+    with away(t.SEC_ADMIN):
+        _deputy_determining(driver)
+
+
+def _deputy_determining(driver: Driver) -> None:
     run, number = _reported(driver, t.L2_3)
     driver.answer("C3.S2#1", t.CHIEF, **t.instruction(False))
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())
@@ -243,6 +249,11 @@ def test_level_2_with_a_meeting_and_a_deputy_determining(driver: Driver) -> None
 def test_level_3_without_a_stop_resumes_on_the_chiefs_approval(driver: Driver) -> None:
     """C3.S3.4: level 3 reports to the mayor and convenes the meeting without asking whether;
     the meeting decided no stop and left resumption to the chief (C3.S6.1)."""
+    with away(t.CHIEF):
+        _level_3_without_a_stop(driver)
+
+
+def _level_3_without_a_stop(driver: Driver) -> None:
     run, number = _reported(driver, t.L3_2)
     driver.answer("C3.S2#1", s.CHIEF_DEPUTY, **t.instruction(True))  # the chief is away
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())

@@ -12,7 +12,7 @@ from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.store.models import utcnow
 from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, answer_short_outage, start
+from tests.flows.conftest import Driver, answer_short_outage, away, start
 from tests.flows.test_chapter2 import _incident_number
 
 
@@ -55,3 +55,24 @@ def test_unanswered_step_is_reminded_then_escalated_once_each(driver: Driver) ->
     assert run.join() == number
     assert not [a for a in store.waiting_asks() if a.incident_id == incident.id]
     assert escalate_waiting()["reminded"] == 0
+
+
+def test_the_first_reminder_also_reaches_the_deputy_when_the_holder_is_away(
+    driver: Driver,
+) -> None:
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
+    number = _incident_number(driver)
+    store = runtime().store
+    incident = store.incident(number)
+    interval = runtime().config.town.escalation.interval("C1.2", drill=False)
+    with away(s.OPERATOR):
+        _wait_longer(incident.id, interval + 1)
+        assert escalate_waiting()["reminded"] == 1
+    reminders = [n for n in store.notices(incident.id) if n.document == "answer_reminder"]
+    assert sorted(n.recipient.split(" ")[0] for n in reminders) == [
+        "住基ネット担当者",
+        "住基ネット担当者代理者",
+    ]
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
+    answer_short_outage(driver)
+    assert run.join() == number

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 
+from flows.emergency import Mode, emergency_response
 from flows.resend import resend_undelivered
 from flows.runtime import runtime
+from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import ChiefJudgement
 from jukinet.mailbox import Mailbox, free_port
 from jukinet.notices.documents import DOCUMENTS
@@ -21,6 +23,8 @@ from jukinet.notices.recipients import for_role
 from jukinet.plan import Role
 from jukinet.store.models import Incident, utcnow
 from tests.flows import scenarios as s
+from tests.flows.conftest import Driver, answer_short_outage, start
+from tests.flows.test_chapter2 import _incident_number
 
 
 @pytest.fixture
@@ -138,3 +142,43 @@ def test_an_alarm_recorded_before_a_crash_still_sends_its_mail(
     assert [n.document for n in store.notices(incident.id)].count("undelivered_alarm") == len(
         for_role(runtime().config, Role.OPERATOR)
     )
+
+
+def test_a_close_waits_for_its_notices_and_the_resend_resumes_it(
+    driver: Driver, mailbox: Mailbox
+) -> None:
+    """C2.3 answered while the mail server is down: the run waits to close (no failure), the
+    re-send leaves it waiting while mail is refused, then delivers and resumes it; it closes
+    with the final report, every notice once."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
+    answer_short_outage(driver, close=False)
+    os.environ["JUKINET_SMTP_PORT"] = str(free_port())  # nothing listens there
+    runtime.cache_clear()
+    try:
+        driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+        driver.paused("CLOSE-WAIT#1")
+        assert resend_undelivered()["resumed"] == 0  # mail still refused: it keeps waiting
+        driver.paused("CLOSE-WAIT#1")
+    finally:
+        os.environ.pop("JUKINET_SMTP_PORT", None)
+        runtime.cache_clear()
+    store = runtime().store
+    incident = store.incident(number)
+    assert incident.closed_at is None
+    done = resend_undelivered()
+    assert done["delivered"] >= 1 and done["resumed"] == 1
+    assert run.join() == number
+    assert resend_undelivered()["resumed"] == 0  # once
+
+    incident = store.incident(number)
+    assert incident.state == "終結" and incident.closed_at is not None
+    kinds = [r.kind for r in store.audit_records(incident.id)]
+    assert kinds.count("送付待ち") == 1 and kinds.count("送付待ちの再開") == 1
+    assert kinds.index("送付待ち") < kinds.index("送付待ちの再開") < kinds.index("終結")
+    notices = store.notices(incident.id)
+    assert all(n.status == "sent" for n in notices)
+    assert len([n for n in notices if n.document == "final_report"]) == 2  # 町長, 滋賀県
+    ids = [m["Message-ID"] for m in mailbox.messages() if number in m.get_content()]
+    assert len(ids) == len(set(ids)) == len([n for n in notices if n.channel == "email"])

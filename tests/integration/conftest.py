@@ -4,6 +4,8 @@
         run_deployment("第1章 緊急時対応/緊急時対応", ..., timeout=0)
         stack.kill_worker(); stack.start_worker()          # a new worker picks up resumed runs
         stack.restart_server()                              # same port, same SQLite database
+        stack.stop_smtp(); stack.start_smtp()               # mail refused meanwhile
+        stack.heal()                                        # whatever is down starts again
 
 Like `make up` (jukinet/devstack.py): a mailbox, `prefect server start`, the work pool,
 `prefect deploy --all` in the project root and a process worker; every child in its own process
@@ -43,10 +45,21 @@ WORKER_TIMEOUT = 60.0
 STOP_GRACE = 15.0
 
 
+# One-line summaries a test leaves for the end of the run (`config.stash[SUMMARIES].append(...)`).
+SUMMARIES = pytest.StashKey[list[str]]()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    for line in config.stash.get(SUMMARIES, []):
+        terminalreporter.write_line(line)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -102,6 +115,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.config_dir = home / "config"
         self.server: subprocess.Popen[bytes] | None = None
+        self.smtp_up = False
         self.worker: subprocess.Popen[bytes] | None = None
         self.env = self._environment()
 
@@ -222,13 +236,32 @@ class Stack:
             stop_group(self.worker, signal.SIGKILL)
         self.worker = None
 
+    def stop_smtp(self) -> None:
+        """Stop the mailbox: deliveries fail (connection refused) until `start_smtp`."""
+        self.mailbox.stop()
+        self.smtp_up = False
+
+    def start_smtp(self) -> None:
+        """Start the mailbox again on its port, keeping what it received."""
+        if not self.smtp_up:
+            self.mailbox.start()
+            self.smtp_up = True
+
+    def heal(self) -> None:
+        """Start whatever of the mailbox, the server and the worker is down (after a fault)."""
+        self.start_smtp()
+        if self.server is None or self.server.poll() is not None:
+            self.start_server()
+        if self.worker is None or self.worker.poll() is not None:
+            self.start_worker()
+
     def tail(self, log_name: str, chars: int = 4000) -> str:
         return (self.logs / log_name).read_text(encoding="utf-8", errors="replace")[-chars:]
 
     # --- the whole stack -------------------------------------------------------------------
 
     def start(self) -> None:
-        self.mailbox.start()
+        self.start_smtp()
         copy_config(self.config_dir, self.mailbox.port, ui_url=f"http://{HOST}:{self.port}")
         self.start_server()
         self._run(self._prefect("work-pool", "create", POOL, "--type", "process"), "deploy.log")
@@ -238,7 +271,7 @@ class Stack:
     def close(self) -> None:
         self.kill_worker()
         self.stop_server()
-        self.mailbox.stop()
+        self.stop_smtp()
         for pid in processes_mentioning(str(self.home)):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -19,6 +19,7 @@ from jukinet.config.loader import load_config
 from jukinet.store.db import make_engine
 from jukinet.store.store import Store
 from tests.conftest import CODES, EXAMPLE_CONFIG
+from tests.residents import registry_config, write_registry
 
 NEW_CODE = "80641357"
 
@@ -45,6 +46,30 @@ class TestCheckConfig:
         assert "職員 9 名" in out and "連絡先 6 件" in out and "訓練時の宛先 1 件" in out
         assert str(config_dir) in out
         assert err == ""
+
+    def test_the_residents_registry_is_read_when_configured(
+        self,
+        config_dir: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        town = config_dir / "town.yaml"
+        yaml = YAML()
+        data = yaml.load(town.read_text(encoding="utf-8"))
+        data["residents"] = registry_config("TEST_REGISTRY_URL")
+        with town.open("w", encoding="utf-8") as fh:
+            yaml.dump(data, fh)
+        assert main(["check-config"]) == 2  # the variable is not set
+        assert "環境変数 TEST_REGISTRY_URL" in capsys.readouterr().err
+        monkeypatch.setenv("TEST_REGISTRY_URL", f"sqlite:///{tmp_path / 'missing.sqlite3'}")
+        assert main(["check-config"]) == 2  # no such table
+        err = capsys.readouterr().err
+        assert "town.yaml residents: 既存住基システムの住民データを読めません" in err
+        assert "no such table" in err
+        monkeypatch.setenv("TEST_REGISTRY_URL", write_registry(tmp_path / "registry.sqlite3"))
+        assert main(["check-config"]) == 0
+        assert "既存住基システムの住民データ: 3 人" in capsys.readouterr().out
 
     def test_broken_copy_lists_every_problem(
         self, config_dir: Path, capsys: pytest.CaptureFixture[str]

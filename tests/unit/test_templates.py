@@ -322,7 +322,9 @@ def sent_pairs() -> set[tuple[str, str]]:
     pairs |= {  # the flows close the incident with the final report (tasks/closing.py)
         (clause or default, "final_report")
         for clause in re.findall(
-            r'run_step\(\s*\w+,\s*"close",\s*close\w*,\s*[\w.]+(?:,\s*"(C[0-9A-Z.]+)")?', source
+            r'close_when_delivered\(\s*\w+,\s*"C[0-9A-Z.]+",\s*close\w*,\s*[\w.]+'
+            r'(?:,\s*"(C[0-9A-Z.]+)")?',
+            source,
         )
     }
     return pairs
