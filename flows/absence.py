@@ -59,7 +59,7 @@ def _header(refusals: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _initial() -> dict[str, object]:
+def absence_defaults() -> dict[str, object]:
     now = utcnow().astimezone(JST)
     return {
         "starts_on": now.date(),
@@ -145,7 +145,7 @@ def register_absence() -> str:
         done = rt.store.audit_records_by_key(event_key)
         if not done:
             key = pause_key(CLAUSE, "ABSENCE", attempt)
-            raw = wait_for_form(model, _header(refusals), key, _initial())
+            raw = wait_for_form(model, _header(refusals), key, absence_defaults())
             done = [_record(raw, run_id, attempt, event_key)]
             redact_form(key, raw)
         record = done[0]

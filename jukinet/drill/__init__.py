@@ -4,7 +4,9 @@
 
 Map of the package:
   load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 開始, 発見報告 or 通報,
-                  手順, 期待)
+                  不在, 手順, 期待)
+  register        不在: registers each person away through 不在の登録 before the drill (so
+                  deputies may answer) and back after it (absences.py)
   fill            form field titles → property names, by the paused form's JSON schema
   Api             the few Prefect REST calls a clerk's browser makes (httpx; Prefect only for its auth setting)
   Drill           starts 第1章 緊急時対応 with the 発見報告 (開始: 緊急時対応, the default) or

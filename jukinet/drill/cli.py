@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from jukinet.drill.absences import AWAY, BACK, Absence, register
 from jukinet.drill.api import Api
 from jukinet.drill.constants import DEFAULT_API
 from jukinet.drill.runner import Drill, Records, check
@@ -52,7 +53,11 @@ def main(
         )
     api = Api(args.api, os.environ.get("PREFECT_API_AUTH_STRING"))
     drill = Drill(scenario, api, records, args.timeout, say)
+    away: list[Absence] = []
     try:
+        for absence in scenario.absences:
+            register(api, absence, AWAY, args.timeout, say)
+            away.append(absence)
         number = drill.run()
         results = check(scenario, records(), number)
     except ScenarioError as exc:
@@ -62,6 +67,11 @@ def main(
         print(f"不合格: {exc}", file=err)
         return 1
     finally:
+        for absence in away:  # back after the drill, whatever its outcome
+            try:
+                register(api, absence, BACK, args.timeout, say)
+            except DrillFailed as exc:
+                print(f"注意: {exc}", file=err)
         api.client.close()
         for opened in cache:
             opened.store.engine.dispose()

@@ -45,6 +45,33 @@ class NoticeExpectation:
         return f"通知 {self.document}{where} → {self.recipient}{count}"
 
 
+ABSENCE_FIELDS = ("職員", "理由", "登録者", "承認コード")
+
+
+@dataclass(frozen=True)
+class Absence:
+    person: str  # the roster label, as the form's choice shows it
+    reason: str
+    registrant: str
+    code: str
+
+
+def parse_absences(raw: Any) -> tuple[Absence, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ScenarioError("「不在」は職員ごとの項目の並び（リスト）で書いてください")
+    found = []
+    for i, item in enumerate(raw, start=1):
+        entry = as_mapping(item, f"不在 {i} 件目")
+        if missing := [f for f in ABSENCE_FIELDS if not str(entry.get(f) or "").strip()]:
+            raise ScenarioError(f"不在 {i} 件目: {'、'.join(missing)} を書いてください")
+        if unknown := sorted(set(entry) - set(ABSENCE_FIELDS)):
+            raise ScenarioError(f"不在 {i} 件目: 定義されていない項目です: {'、'.join(unknown)}")
+        found.append(Absence(*(str(entry[f]) for f in ABSENCE_FIELDS)))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -54,6 +81,7 @@ class Scenario:
     steps: tuple[Step, ...]
     notices: tuple[NoticeExpectation, ...]
     final_state: str | None
+    absences: tuple[Absence, ...] = ()  # away during the drill (jukinet/drill/absences.py)
 
 
 def as_mapping(value: Any, where: str) -> dict[str, Any]:
@@ -98,7 +126,15 @@ def load_scenario(path: Path) -> Scenario:
     except (OSError, YAMLError) as exc:
         raise ScenarioError(f"シナリオ {path} を読み込めません: {exc}") from exc
     top = as_mapping(data, f"シナリオ {path}")
-    known = {"名前", "実施区分", "開始", *(s.block for s in STARTS.values()), "手順", "期待"}
+    known = {
+        "名前",
+        "実施区分",
+        "開始",
+        *(s.block for s in STARTS.values()),
+        "不在",
+        "手順",
+        "期待",
+    }
     if unknown := sorted(set(top) - known):
         raise ScenarioError(f"シナリオ {path}: 定義されていない項目です: {'、'.join(unknown)}")
     start = _start(top, path)
@@ -152,4 +188,5 @@ def load_scenario(path: Path) -> Scenario:
         steps=tuple(steps),
         notices=tuple(notices),
         final_state=None if final is None else _text(final, "「最終状態」"),
+        absences=parse_absences(top.get("不在")),
     )

@@ -22,6 +22,7 @@ from prefect import Flow
 from prefect.utilities.callables import parameter_schema
 from ruamel.yaml import YAML
 
+from flows.absence import absence_defaults
 from flows.emergency import emergency_response
 from flows.human import pause_key
 from flows.notification import outside_notification
@@ -37,6 +38,7 @@ from jukinet.drill import (
     load_scenario,
     slug,
 )
+from jukinet.drill.absences import AWAY
 from jukinet.drill.constants import EMERGENCY, NOTIFICATION, STARTS
 from jukinet.forms.chapter1 import Classification
 from jukinet.forms.chapter2 import (
@@ -73,7 +75,8 @@ from jukinet.forms.chapter3 import (
     permanent_problems,
     report_problems,
 )
-from jukinet.forms.common import Form, with_answerer
+from jukinet.forms.common import Form, with_answerer, with_defaults
+from jukinet.forms.staffing import absence_form
 from jukinet.settings import PROJECT_ROOT
 
 SCENARIOS = sorted((PROJECT_ROOT / "scenarios").glob("*.yaml"))
@@ -199,6 +202,43 @@ def test_answerers_are_in_the_roster(scenario: Scenario) -> None:
     people = {p.label for p in load_config(EXAMPLE_CONFIG).roster.people}
     for step in scenario.steps:
         assert step.answer["回答者"] in people
+    for absence in scenario.absences:
+        assert {absence.person, absence.registrant} <= people
+
+
+def test_absences_fill_the_absence_form(scenario: Scenario) -> None:
+    people = [p.label for p in load_config(EXAMPLE_CONFIG).roster.people]
+    form = with_defaults(with_answerer(absence_form(people), people), absence_defaults())
+    schema = form_schema(form)
+    for absence in scenario.absences:
+        values = fill(
+            schema,
+            {"回答者": absence.registrant, "承認コード": absence.code, "不在の職員": absence.person}
+            | {"登録の種類": AWAY, "理由": absence.reason},
+            scenario.name,
+        )
+        assert values["absent"] == absence.person and values["action"] == AWAY
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("不在: {職員: x}\n", "「不在」は職員ごとの項目の並び"),
+        ("不在:\n  - {職員: x, 理由: y}\n", "不在 1 件目: 登録者、承認コード を書いてください"),
+        (
+            "不在:\n  - {職員: x, 理由: y, 登録者: z, 承認コード: '1', 期間: 1}\n",
+            "不在 1 件目: 定義されていない項目です: 期間",
+        ),
+    ],
+)
+def test_a_wrong_absence_is_named(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "名前: x\n実施区分: 訓練\n発見報告: {}\n" + text + "手順:\n  - {条項: C1.2, 回答: {}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)
 
 
 def test_a_misspelt_title_is_named() -> None:
