@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import ahocorasick
 from sqlalchemy import column, create_engine, select, table
 
 if TYPE_CHECKING:
@@ -44,23 +45,38 @@ def address_variants(address: str) -> set[str]:
 
 
 class ResidentIndex:
+    """Every name and address variant in one Aho-Corasick automaton (pyahocorasick): a text is
+    scanned once, whatever the number of residents."""
+
     def __init__(self, names: Iterable[str], addresses: Iterable[str]) -> None:
-        addresses = list(addresses)
-        self.residents = len(addresses)  # one address per resident read
-        self.names = {n for n in map(normalise, names) if len(n) >= MIN_NAME}
-        self.addresses = {v for a in addresses for v in address_variants(a)}
+        self.residents = 0  # one address per resident read
+        self.automaton = ahocorasick.Automaton()
+        self.distinct_names = self.address_variants = 0
+        for name in map(normalise, names):
+            if len(name) >= MIN_NAME and self.automaton.add_word(name, NAME_FOUND):
+                self.distinct_names += 1
+        for address in addresses:
+            self.residents += 1
+            for variant in address_variants(address):
+                if self.automaton.get(variant, None) is None:
+                    self.automaton.add_word(variant, ADDRESS_FOUND)
+                    self.address_variants += 1
+        if len(self.automaton):
+            self.automaton.make_automaton()
 
     def __len__(self) -> int:
         return self.residents
 
     def find(self, text: str) -> str | None:
         """What kind of resident's data `text` carries, or None (never the value itself)."""
-        plain = normalise(text)
-        if any(name in plain for name in self.names):
-            return NAME_FOUND
-        if any(address in plain for address in self.addresses):
-            return ADDRESS_FOUND
-        return None
+        if not len(self.automaton):
+            return None
+        found = None
+        for _, kind in self.automaton.iter(normalise(text)):
+            if kind == NAME_FOUND:
+                return kind
+            found = kind
+        return found
 
     @classmethod
     def from_registry(
