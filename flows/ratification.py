@@ -54,6 +54,7 @@ def ratify(
     """Ask the chief to approve (or not) one measure already taken; returns the record's summary."""
     store = runtime().store
     incident = store.incident(incident_number.strip())
+    clause = clause.strip()
     if clause not in CLAUSE_TITLES:
         raise ValueError(f"「措置の根拠の条項」{clause} は計画の条項にありません（例: C3.S2.1）")
     if incident.closed_at is not None:
