@@ -27,8 +27,10 @@ from itertools import islice
 
 from sqlalchemy import Column, Index, MetaData, Table, Text, create_engine
 
-FIELDS = ("key", "number", "name", "kana", "birth_date", "sex", "address", "reason", "moved_on")
-COMPARED = FIELDS[1:]
+from jukinet.integrity.compare import FIELDS as COMPARED
+from jukinet.integrity.compare import KEY
+
+FIELDS = (KEY, *COMPARED)  # the engine's logical names (jukinet/integrity/compare.py)
 
 SURNAMES = (
     "佐藤 サトウ,鈴木 スズキ,高橋 タカハシ,田中 タナカ,伊藤 イトウ,渡辺 ワタナベ,山本 ヤマモト,"

@@ -12,23 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from jukinet.integrity.differences import FIELD_TITLES
 from jukinet.integrity.synthetic import FIELDS, Truth, generate, plant, write_table
 
 N = 20_000
 RATES = {"changed": 0.02, "deleted": 0.01, "inserted": 0.01, "invalid": 0.01, "duplicated": 0.01}
 KATAKANA = re.compile(r"[ァ-ヶー]+ [ァ-ヶー]+")
 ADDRESS = re.compile(r"滋賀県犬上郡多賀町大字\D+[1-9][0-9]*番地")
-JAPANESE_COLUMNS = {
-    "key": "住民票コード",
-    "number": "個人番号",
-    "name": "氏名",
-    "kana": "氏名カナ",
-    "birth_date": "生年月日",
-    "sex": "性別",
-    "address": "住所",
-    "reason": "異動事由",
-    "moved_on": "異動年月日",
-}
+JAPANESE_COLUMNS = {"key": "住民票コード", **FIELD_TITLES}
 
 
 def registry() -> list[dict[str, str]]:
