@@ -6,35 +6,45 @@ key and field name only: no field value leaves this module.
 
     report = compare(Side(cs_url, "cs_residents", columns), Side(registry_url, "residents", columns), sink)
 
-Each side is read by its own thread in batches (the drivers release the GIL while they fetch), so
-the two scans overlap; the merge runs in the calling thread.
+Each side is read by a process of its own (reader.py), which the database hands each row as a
+key and one string (rows.py); this process merges the two streams. Where both sides agree, runs
+of rows are compared a slice at a time; only a slice holding a difference is looked at row by row.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import pickle
 import queue
-import re
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
-from sqlalchemy import Engine, column, create_engine, select, table, text
+from sqlalchemy.engine import make_url
 
-KEY = "key"
-FIELDS = ("number", "name", "kana", "birth_date", "sex", "address", "reason", "moved_on")
-DATE_FIELDS = ("birth_date", "moved_on")
+from jukinet.integrity.rows import FIELDS, KEY, Row, is_valid, line_query, values
+
+__all__ = ["FIELDS", "KEY", "IntegrityError", "Normalisation", "Report", "Side", "compare"]
+
 SIDES = ("cs", "registry")
-BATCH = 20_000
-_KEY_SHAPE = re.compile(r"[0-9]{11}")
+SIDE_TITLES = {"cs": "CS", "registry": "既存住基システム"}
+BATCH = 10_000
+SLICE = 64
+AHEAD = 2  # batches received ahead of the merge, per side
 
 
 class IntegrityError(Exception):
-    """The comparison cannot give a right answer (e.g. a side is not in key order)."""
+    """The comparison cannot give a right answer (a side cannot be read, or not in key order)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,10 @@ class Normalisation:
     width: bool = False  # full-/half-width (NFKC)
     trailing_spaces: bool = False
 
-    def apply(self, value: str) -> str:
+    def apply(self, value: str | None) -> str | None:
+        if not self.active:
+            return value
+        value = value or ""
         if self.width:
             value = unicodedata.normalize("NFKC", value)
         if self.trailing_spaces:
@@ -76,6 +89,7 @@ class Report:
     changed: int = 0
     changed_fields: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    reader_peak_mb: dict[str, float] = field(default_factory=dict)
 
     @property
     def differences(self) -> int:
@@ -86,99 +100,132 @@ class Report:
             + sum(self.invalid.values())
         )
 
-
-def valid_date(value: str | None) -> bool:
-    try:
-        date.fromisoformat(value or "")
-    except ValueError:
-        return False
-    return True
+    @property
+    def compared(self) -> int:
+        return max(self.rows.values())
 
 
-def _ordered_query(engine: Engine, side: Side) -> Any:
-    names = [side.columns[KEY], *(side.columns[f] for f in FIELDS)]
-    source = table(side.table, *(column(n) for n in names))
-    key = source.c[side.columns[KEY]]
-    # byte order on both engines, which is Python's order of str for the same text
-    ordered = key.collate("C") if engine.dialect.name == "postgresql" else key.collate("BINARY")
-    return select(*(source.c[n] for n in names)).order_by(ordered)
+def reader_request(side: Side, name: str) -> dict[str, Any]:
+    """What the reader process needs: the driver's connection arguments and the query."""
+    where = f"{SIDE_TITLES[name]}（表 {side.table}）"
+    url = make_url(side.url)
+    dialect = url.get_dialect()()
+    driver = dialect.name
+    if driver == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise IntegrityError(f"{where}: SQLite はファイルのデータベースを指定してください")
+        connect: dict[str, Any] = {"database": str(Path(url.database).resolve())}
+    elif driver == "postgresql":
+        connect = {**url.translate_connect_args(username="user", database="dbname"), **url.query}
+    else:
+        raise IntegrityError(f"{where}: 照合できるのは SQLite と PostgreSQL です（{driver}）")
+    return {
+        "driver": driver,
+        "connect": connect,
+        "sql": line_query(dialect, side.table, side.columns),
+        "side": name,
+        "where": where,
+        "batch": BATCH,
+    }
 
 
-def _read(side: Side, out: queue.Queue[list[Sequence[Any]] | BaseException | None]) -> None:
-    """Producer: the side's rows in key order, in batches; None at the end, or the error."""
-    engine = create_engine(side.url)
-    try:
-        with engine.connect() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SET TRANSACTION READ ONLY"))
-            result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-                _ordered_query(engine, side)
-            )
-            for rows in result.partitions(BATCH):
-                out.put(list(rows))
-        out.put(None)
-    except BaseException as exc:  # handed to the merging thread
-        out.put(exc)
-    finally:
-        engine.dispose()
+class _Stream:
+    """One side's rows in key order, from its reader process, buffered a batch or two ahead."""
 
+    def __init__(self, name: str, side: Side, report: Report) -> None:
+        request = reader_request(side, name)
+        self.name = name
+        self.report = report
+        self.rows: list[Row] = []
+        self.at = 0
+        self.done = False
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "jukinet.integrity.reader"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env=env,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request).encode())
+        self._process.stdin.close()
+        self._frames: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=AHEAD)
+        self._pump = threading.Thread(
+            target=self._receive,
+            args=(self._process.stdout,),
+            daemon=True,
+            name=f"integrity-{name}",
+        )
+        self._pump.start()
 
-def _rows(side: Side, name: str) -> Iterator[Sequence[Any]]:
-    batches: queue.Queue[list[Sequence[Any]] | BaseException | None] = queue.Queue(maxsize=4)
-    reader = threading.Thread(target=_read, args=(side, batches), daemon=True, name=name)
-    reader.start()
-    while (batch := batches.get()) is not None:
-        if isinstance(batch, BaseException):
-            raise batch
-        yield from batch
-    reader.join()
+    def _receive(self, out: IO[bytes]) -> None:
+        """Frames from the reader into the queue as they come, so the reader never waits for
+        the merge while the merge is busy with the other side."""
+        with out:
+            while True:
+                try:
+                    frame: tuple[str, Any] = pickle.load(out)
+                except EOFError:
+                    self._frames.put(("eof", None))
+                    return
+                except Exception as exc:  # a garbled frame: the merge reports it
+                    self._frames.put(("eof", type(exc).__name__))
+                    return
+                self._frames.put(frame)
+                if frame[0] != "rows":
+                    return
 
+    def fill(self, need: int) -> int:
+        """At least `need` rows ahead unless the side has ended; how many are ahead."""
+        while len(self.rows) - self.at < need and not self.done:
+            kind, body = self._frame()
+            if kind == "rows":
+                self.rows = self.rows[self.at :] + body
+                self.at = 0
+            elif kind == "end":
+                self.done = True
+                self.report.reader_peak_mb[self.name] = body["peak_mb"]
+            else:
+                raise IntegrityError(body)
+        return len(self.rows) - self.at
 
-@dataclass
-class _Cursor:
-    """One side's stream, grouped by key: the first row of each key, duplicates reported."""
-
-    name: str
-    rows: Iterator[Sequence[Any]]
-    report: Report
-    sink: Sink
-    key: str | None = None
-    row: Sequence[Any] | None = None
-    _next: Sequence[Any] | None = None
-    _started: bool = False
-
-    def advance(self) -> None:
-        if not self._started:
-            self._started = True
-            self._next = next(self.rows, None)
-        current = self._next
-        if current is None:
-            self.key, self.row = None, None
-            return
-        key = str(current[0])
-        if self.key is not None and key < self.key:
+    def _frame(self) -> tuple[str, Any]:
+        frame = self._frames.get()
+        if frame[0] == "eof":
+            self._process.wait()
+            self._errors.seek(0)
+            last = self._errors.read().decode(errors="replace").strip().splitlines()[-1:]
             raise IntegrityError(
-                f"{self.name} の行が住民票コードの順に読めませんでした（照合を中止しました）"
+                f"{SIDE_TITLES[self.name]}の読み取りが途中で終わりました"
+                f"（終了コード {self._process.returncode}）{' '.join(last)}"
             )
-        self.report.rows[self.name] += 1
-        self._next = next(self.rows, None)
-        duplicated = False
-        while self._next is not None and str(self._next[0]) == key:
-            self.report.rows[self.name] += 1
-            self._next = next(self.rows, None)
-            duplicated = True
-        if duplicated:
-            self.report.duplicates[self.name] += 1
-            self.sink("duplicate", self.name, key, ())
-        self.key, self.row = key, current
+        return frame
 
+    def group(self) -> list[Row]:
+        """The rows of the next key (a key's rows always arrive in one batch)."""
+        self.fill(1)
+        rows, start = self.rows, self.at
+        end = start + 1
+        while end < len(rows) and rows[end][0] == rows[start][0]:
+            end += 1
+        self.at = end
+        return rows[start:end]
 
-def _invalid(row: Sequence[Any]) -> bool:
-    return (
-        _KEY_SHAPE.fullmatch(str(row[0])) is None
-        or not valid_date(row[4])  # birth_date
-        or not valid_date(row[8])  # moved_on
-    )
+    def key(self) -> str | None:
+        return self.rows[self.at][0] if self.fill(1) else None
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        while self._pump.is_alive():  # let the pump see the end of the pipe
+            with contextlib.suppress(queue.Empty):
+                self._frames.get(timeout=0.1)
+        self._errors.close()
 
 
 def compare(
@@ -195,60 +242,101 @@ def compare(
     norm = normalisation or Normalisation()
     report = Report()
     began = time.perf_counter()
-    left = _Cursor("cs", _rows(cs, "integrity-cs"), report, sink)
-    right = _Cursor("registry", _rows(registry, "integrity-registry"), report, sink)
-    left.advance()
-    right.advance()
-    seen = 0
-    while left.key is not None or right.key is not None:
-        seen += 1
-        if progress and seen % progress_every == 0:
-            report.seconds = time.perf_counter() - began
-            progress(report)
-        if right.key is None or (left.key is not None and left.key < right.key):
-            _alone(left, "registry", report, sink)
-            left.advance()
-        elif left.key is None or right.key < left.key:
-            _alone(right, "cs", report, sink)
-            right.advance()
-        else:
-            assert left.row is not None and right.row is not None and left.key is not None
-            _pair(left.key, left.row, right.row, norm, report, sink)
-            left.advance()
-            right.advance()
+    streams: list[_Stream] = []
+    next_progress = progress_every
+    try:
+        streams.append(left := _Stream("cs", cs, report))
+        streams.append(right := _Stream("registry", registry, report))
+        while True:
+            if min(left.fill(SLICE), right.fill(SLICE)) >= SLICE:
+                same = _same_rows(left.rows, left.at, right.rows, right.at)
+                left.at += same
+                right.at += same
+                report.rows["cs"] += same
+                report.rows["registry"] += same
+                if same == SLICE:
+                    continue
+            if not _step(left, right, norm, report, sink):
+                break
+            if progress and report.compared >= next_progress:
+                report.seconds = time.perf_counter() - began
+                progress(report)
+                next_progress += progress_every
+    finally:
+        for stream in streams:
+            stream.close()
     report.seconds = time.perf_counter() - began
     return report
 
 
-def _alone(cursor: _Cursor, missing_on: str, report: Report, sink: Sink) -> None:
-    """A key only `cursor` has: invalid there, or missing on the other side."""
-    assert cursor.row is not None and cursor.key is not None
-    if _invalid(cursor.row):
-        report.invalid[cursor.name] += 1
-        sink("invalid", cursor.name, cursor.key, ())
+def _same_rows(a: list[Row], i: int, b: list[Row], j: int) -> int:
+    """How many of the next SLICE rows the two sides have alike (both have SLICE ahead): one
+    comparison of the two slices when they agree, a bisection to the first unlike row when not."""
+    if a[i : i + SLICE] == b[j : j + SLICE]:
+        return SLICE
+    alike, unlike = 0, SLICE
+    while unlike - alike > 1:
+        middle = (alike + unlike) // 2
+        if a[i + alike : i + middle] == b[j + alike : j + middle]:
+            alike = middle
+        else:
+            unlike = middle
+    return alike
+
+
+def _step(left: _Stream, right: _Stream, norm: Normalisation, report: Report, sink: Sink) -> bool:
+    """One key of the merge (the smaller of the two sides' next keys); False at the end of both."""
+    lk, rk = left.key(), right.key()
+    if lk is None and rk is None:
+        return False
+    if rk is None or (lk is not None and lk < rk):
+        _alone(_take(left, report, sink), "cs", "registry", report, sink)
+    elif lk is None or rk < lk:
+        _alone(_take(right, report, sink), "registry", "cs", report, sink)
     else:
+        _pair(_take(left, report, sink), _take(right, report, sink), norm, report, sink)
+    return True
+
+
+def _take(stream: _Stream, report: Report, sink: Sink) -> Row:
+    rows = stream.group()
+    report.rows[stream.name] += len(rows)
+    if len(rows) > 1:
+        report.duplicates[stream.name] += 1
+        sink("duplicate", stream.name, rows[0][0], ())
+    return rows[0]
+
+
+def _alone(row: Row, side: str, missing_on: str, report: Report, sink: Sink) -> None:
+    """A key only `side` has: invalid there, or missing on the other side."""
+    if is_valid(row):
         report.missing[missing_on] += 1
-        sink("missing", missing_on, cursor.key, ())
+        sink("missing", missing_on, row[0], ())
+    else:
+        report.invalid[side] += 1
+        sink("invalid", side, row[0], ())
 
 
-def _pair(
-    key: str,
-    cs: Sequence[Any],
-    registry: Sequence[Any],
-    norm: Normalisation,
-    report: Report,
-    sink: Sink,
-) -> None:
-    bad = [name for name, row in (("cs", cs), ("registry", registry)) if _invalid(row)]
-    for name in bad:
+def _pair(cs: Row, registry: Row, norm: Normalisation, report: Report, sink: Sink) -> None:
+    key = cs[0]
+    if cs[:4] == registry[:4] and is_valid(cs) and is_valid(registry):
+        return
+    parsed: dict[str, list[str | None]] = {}
+    for name, row in (("cs", cs), ("registry", registry)):
+        try:
+            if is_valid(row):
+                parsed[name] = values(row)
+                continue
+        except ValueError:  # a value holds a separator: not a valid row either
+            pass
         report.invalid[name] += 1
         sink("invalid", name, key, ())
-    if bad or cs == registry:
+    if len(parsed) < 2:
         return
     differ = tuple(
-        name
-        for name, a, b in zip(FIELDS, cs[1:], registry[1:], strict=True)
-        if a != b and (not norm.active or norm.apply(str(a or "")) != norm.apply(str(b or "")))
+        f
+        for f, x, y in zip(FIELDS, parsed["cs"], parsed["registry"], strict=True)
+        if x != y and norm.apply(x) != norm.apply(y)
     )
     if differ:
         report.changed += 1

@@ -6,10 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, create_engine
+from sqlalchemy import Column, MetaData, String, Table, create_engine, text
 
-from jukinet.integrity.compare import FIELDS, KEY, Normalisation, Report, Side, compare
+from jukinet.integrity.compare import (
+    FIELDS,
+    KEY,
+    IntegrityError,
+    Normalisation,
+    Report,
+    Side,
+    compare,
+)
 from jukinet.integrity.differences import DifferenceFile
+from jukinet.integrity.rows import Validity, is_valid, valid_date
 from jukinet.integrity.synthetic import generate, plant, write_table
 
 COLUMNS = {KEY: "住民票コード", **{f: f"c_{f}" for f in FIELDS}}
@@ -174,3 +183,91 @@ def test_exactly_the_planted_differences_are_found(
     assert found["duplicate"] == {("cs", k) for k in truth.duplicated_on_cs}
     assert report.rows["registry"] == n
     assert min(len(truth.changed), len(truth.invalid_on_cs), len(truth.duplicated_on_cs)) > 10
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("2024-02-29", True),
+        ("2023-02-29", False),
+        ("2023-04-31", False),
+        ("2023-13-01", False),
+        ("0000-01-01", False),
+        ("2023-1-01", False),
+        ("20230101", False),  # ISO basic form: not the layout the tables use
+        ("２０２３-０１-０１", False),  # full-width digits
+        ("2023-01-01 ", False),
+        (None, False),
+    ],
+)
+def test_a_date_is_valid_only_as_a_real_yyyy_mm_dd(value: str | None, valid: bool) -> None:
+    rows: list[tuple[str | None, ...]] = [("10000000001", "rest", value, "2020-01-01")]
+    Validity("cs").apply(rows)
+    assert is_valid(rows[0]) is valid is valid_date(value)
+
+
+@pytest.mark.parametrize("key", ["1000000000", "100000000011", "1000000000A", "１0000000001", ""])
+def test_a_key_is_valid_only_as_eleven_ascii_digits(key: str) -> None:
+    rows: list[tuple[str, ...]] = [(key, "rest", "2020-01-01", "2020-01-01")]
+    Validity("registry").apply(rows)
+    assert not is_valid(rows[0]) and rows[0][4] == "invalid:registry"
+
+
+def test_typed_columns_compare_by_their_text(pg_schema_url: str, tmp_path: Path) -> None:
+    """A registry with DATE and CHAR columns agrees with a CS copy holding the same as text."""
+    engine = create_engine(pg_schema_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE typed (住民票コード CHAR(11), c_number TEXT, c_name TEXT, "
+                "c_kana TEXT, c_birth_date DATE, c_sex TEXT, c_address TEXT, c_reason TEXT, "
+                "c_moved_on DATE)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO typed VALUES (:k, :number, :name, :kana, :birth_date, :sex, "
+                ":address, :reason, :moved_on)"
+            ),
+            [
+                {"k": r[KEY], **{f: r[f] for f in FIELDS}}
+                for r in (row("10000000001"), row("10000000002", moved_on="2011-01-01"))
+            ],
+        )
+    engine.dispose()
+    cs = write(
+        f"sqlite:///{tmp_path / 'cs.sqlite3'}", "cs", [row("10000000001"), row("10000000002")]
+    )
+    report, seen = run((cs, Side(pg_schema_url, "typed", COLUMNS)))
+    assert seen == [("changed", None, "10000000002", ("moved_on",))]
+    assert report.rows == {"cs": 2, "registry": 2}
+
+
+def test_a_side_that_cannot_be_read_is_named_in_japanese(tmp_path: Path) -> None:
+    cs = write(f"sqlite:///{tmp_path / 'cs.sqlite3'}", "cs", CS)
+    missing = Side(f"sqlite:///{tmp_path / 'cs.sqlite3'}", "no_such_table", COLUMNS)
+    with pytest.raises(
+        IntegrityError, match=r"既存住基システム（表 no_such_table）を読めませんでした"
+    ):
+        compare(cs, missing, lambda *d: None)
+    with pytest.raises(IntegrityError, match="SQLite はファイルのデータベースを指定してください"):
+        compare(cs, Side("sqlite://", "r", COLUMNS), lambda *d: None)
+
+
+def test_rows_out_of_key_order_stop_the_check(tmp_path: Path) -> None:
+    """A column without type affinity in SQLite orders integers before text: such a key column
+    cannot be merged, and the check says so rather than report wrong differences."""
+    url = f"sqlite:///{tmp_path / 'mixed.sqlite3'}"
+    engine = create_engine(url)
+    names = ", ".join(f'"{c}"' for c in COLUMNS.values())
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE mixed ({names})"))  # no types: no affinity
+        for key in ("10000000002", "10000000003", 99999999999):
+            values = {**row(str(key)), KEY: key}
+            connection.execute(
+                text(f"INSERT INTO mixed VALUES ({', '.join(':' + k for k in values)})"), values
+            )
+    engine.dispose()
+    cs = write(f"sqlite:///{tmp_path / 'cs.sqlite3'}", "cs", [row("10000000002")])
+    with pytest.raises(IntegrityError, match="住民票コードの順に読めませんでした"):
+        compare(cs, Side(url, "mixed", COLUMNS), lambda *d: None)
