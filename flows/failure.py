@@ -18,19 +18,17 @@ from prefect import flow
 
 from flows.closing import close_when_delivered
 from flows.human import ask
+from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
 from flows.runtime import publish_journal, run_step, runtime
 from jukinet.forms.chapter2 import (
     ChiefJudgement,
     FailureIdentification,
-    IntegrityConfirmation,
-    IntegrityResult,
     MeetingConvening,
     MeetingResult,
     OfficerReport,
     PreventionPlan,
     RepairReport,
-    ResumptionApproval,
     prevention_problems,
 )
 from jukinet.plan import FAILURE_TYPES, Role
@@ -188,24 +186,9 @@ def equipment_failure(incident_number: str) -> str:
                 break
             report_no += 1
 
-        check_no = 1
-        while True:
-            integrity = ask(
-                inc,
-                f"C2.S5.{r}.integrity.{check_no}",
-                "C2.S5",
-                Role.SEC_OFFICER,
-                IntegrityConfirmation,
-                question="本人確認情報の整合性を確認し、不整合があれば修復してください。"
-                "不整合が残っている間は運用を再開できません。",
-                why="計画書 第2章 手順5。",
-            )
-            key = f"C2.S5.{r}.integrity.{check_no}"
-            run_step(inc, key, record_integrity, n, integrity.value, integrity.answerer, key)
-            if integrity.value.result is not IntegrityResult.INCONSISTENT:
-                break
-            check_no += 1
-
+        integrity = confirm_integrity(
+            inc, r, "C2.S5", Role.SEC_OFFICER, "計画書 第2章 手順5。", record_integrity
+        )
         run_step(
             inc,
             f"C2.S5.{r}.contact",
@@ -217,12 +200,13 @@ def equipment_failure(incident_number: str) -> str:
             resumption_by,
             round_no,
         )
+        approval_form, approval_checks, approval_exhibit = resumption_form(integrity.outcome)
         approval = ask(
             inc,
             f"{resumption_clause}.{r}",
             resumption_clause,
             Role.CHIEF,
-            ResumptionApproval,
+            approval_form,
             question=(
                 "議長として、セキュリティ会議による運用再開の決定を入力してください。"
                 if by_meeting
@@ -234,6 +218,8 @@ def equipment_failure(incident_number: str) -> str:
                 if by_meeting
                 else "計画書 第2章 手順5: セキュリティ統括責任者の承認を経て運用を再開します。"
             ),
+            checks=approval_checks,
+            exhibit=approval_exhibit,
         )
         key = f"{resumption_clause}.{r}.decision"
         if run_step(

@@ -29,15 +29,13 @@ from prefect import flow
 
 from flows.closing import close_when_delivered
 from flows.human import ask
+from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
 from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
-    IntegrityConfirmation,
-    IntegrityResult,
     MeasuresApproval,
     MeetingConvening,
-    ResumptionApproval,
 )
 from jukinet.forms.chapter3 import (
     CauseReport,
@@ -546,32 +544,9 @@ def find_cause_and_resume(case: Case) -> None:
             case, findings.value.raise_level, findings.value, f"C3.S5.{r}", findings.answerer
         )
 
-        check_no = 1
-        while True:
-            key = f"C3.S6.1.{r}.integrity.{check_no}"
-            integrity = ask(
-                incident,
-                key,
-                "C3.S6.1",
-                Role.SEC_ADMIN,
-                IntegrityConfirmation,
-                question="本人確認情報の整合性を確認し、不整合があれば修復してください。"
-                "不整合が残っている間は運用を再開できません。",
-                why="計画書 第3章 手順6①。",
-            )
-            run_step(
-                incident,
-                key,
-                check_integrity,
-                n,
-                integrity.value,
-                integrity.answerer,
-                key,
-                "C3.S6.1",
-            )
-            if integrity.value.result is not IntegrityResult.INCONSISTENT:
-                break
-            check_no += 1
+        integrity = confirm_integrity(
+            incident, r, "C3.S6.1", Role.SEC_ADMIN, "計画書 第3章 手順6①。", check_integrity
+        )
 
         by_meeting = resumption_by_meeting(case)
         clause = "C3.S4.D9" if by_meeting else "C3.S6.1"
@@ -584,14 +559,15 @@ def find_cause_and_resume(case: Case) -> None:
             integrity.value,
             by_meeting,
             round_no,
-            integrity.answerer,
+            integrity.reporter,
         )
+        approval_form, approval_checks, approval_exhibit = resumption_form(integrity.outcome)
         approval = ask(
             incident,
             f"{clause}.{r}",
             clause,
             Role.CHIEF,
-            ResumptionApproval,
+            approval_form,
             question=(
                 "議長として、セキュリティ会議による運用再開の決定を入力してください。"
                 if by_meeting
@@ -603,6 +579,8 @@ def find_cause_and_resume(case: Case) -> None:
                 if by_meeting
                 else "計画書 第3章 手順6①: セキュリティ統括責任者の承認を経て運用を再開します。"
             ),
+            checks=approval_checks,
+            exhibit=approval_exhibit,
         )
         key = f"{clause}.{r}.decision"
         if run_step(

@@ -57,7 +57,25 @@ def check_config(_: argparse.Namespace) -> int:
         f" 職員 {len(cfg.roster.people)} 名、連絡先 {sum(len(v) for v in cfg.contacts.bodies.values())} 件"
         f"、訓練時の宛先 {len(cfg.drill.recipients)} 件（{settings.config_dir}）"
     )
-    return _check_registry(cfg)
+    return _check_registry(cfg) or _check_integrity(cfg)
+
+
+def _check_integrity(cfg: Config) -> int:
+    """town.yaml `integrity`: both sides' tables and columns must be readable now."""
+    if cfg.town.integrity is None:
+        print("本人確認情報の整合性確認（integrity）は未設定です: 整合性は担当者が入力します")
+        return 0
+    from jukinet.integrity.check import probe
+
+    problems = probe(cfg.town.integrity)
+    for problem in problems:
+        print(f"設定の誤り: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    print(
+        "本人確認情報の整合性確認: CS と既存住基システムの表を読めます（運用再開の前に自動で照合します）"
+    )
+    return 0
 
 
 def _check_registry(cfg: Config) -> int:

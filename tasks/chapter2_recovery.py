@@ -17,6 +17,7 @@ from jukinet.forms.chapter2 import (
     ResumptionDecision,
 )
 from jukinet.forms.common import jst_datetime
+from jukinet.forms.integrity import ResumptionOverDifferences
 from jukinet.plan import PREVENTION_MEASURES, Body, Role
 from jukinet.store.models import utcnow
 from tasks.common import staff_sender, to_bodies, to_roles, town_sender
@@ -123,13 +124,20 @@ def record_resumption_decision(
     store = runtime().store
     incident = store.incident(number)
     resume = approval.decision is ResumptionDecision.RESUME
+    accepted = resume and isinstance(approval, ResumptionOverDifferences)
+    summary = f"{approval.decision.value}（{approval.remarks}）"
+    details = None
+    if isinstance(approval, ResumptionOverDifferences) and accepted:
+        summary += f"。本人確認情報の照合の相違が残っていることを認めて再開（理由: {approval.acceptance_reason}）"
+        details = {"accepted_differences": True, "acceptance_reason": approval.acceptance_reason}
     store.audit(
         incident.id,
         clause,
         "再開承認" if resume else "再開不承認",
-        f"{approval.decision.value}（{approval.remarks}）",
+        summary,
         event_key=f"{number}|{key}",
         actor=answerer if clause in CHIEF_APPROVALS else f"セキュリティ会議（議長 {answerer}）",
+        details=details,
     )
     return resume
 

@@ -216,6 +216,50 @@ class ResidentRegistry(Strict):
     address_column: str = Field(pattern=SQL_NAME, title="住所の列")
 
 
+TABLE_NAME = SQL_NAME[:-1] + r"(\." + SQL_NAME[1:-1] + r")?$"  # table or schema.table
+
+
+class IntegrityColumns(Strict):
+    """照合する列: 論理名（住民票コード、個人番号…）に対応する表の列の名前"""
+
+    key: str = Field(pattern=SQL_NAME, title="住民票コードの列")
+    number: str = Field(pattern=SQL_NAME, title="個人番号の列")
+    name: str = Field(pattern=SQL_NAME, title="氏名の列")
+    kana: str = Field(pattern=SQL_NAME, title="氏名カナの列")
+    birth_date: str = Field(pattern=SQL_NAME, title="生年月日の列")
+    sex: str = Field(pattern=SQL_NAME, title="性別の列")
+    address: str = Field(pattern=SQL_NAME, title="住所の列")
+    reason: str = Field(pattern=SQL_NAME, title="異動事由の列")
+    moved_on: str = Field(pattern=SQL_NAME, title="異動年月日の列")
+
+
+class IntegritySide(Strict):
+    url: SecretRef = Field(
+        title="データベースの接続先（SQLAlchemy URL）の参照先",
+        description="SQLite か PostgreSQL。URL には認証情報が含まれるため、環境変数か Prefect Secret "
+        "ブロックで指定します",
+    )
+    table: str = Field(pattern=TABLE_NAME, title="本人確認情報の表の名前")
+    columns: IntegrityColumns | None = Field(default=None, title="列の対応（この側だけ異なる場合）")
+
+
+class IntegrityCheck(Strict):
+    """本人確認情報の整合性確認: CS の本人確認情報と既存住基システムを住民票コードで照合します。"""
+
+    cs: IntegritySide = Field(title="CS（コミュニケーションサーバ）の本人確認情報")
+    registry: IntegritySide = Field(title="既存住基システムの本人確認情報")
+    columns: IntegrityColumns = Field(title="列の対応")
+    normalise_width: bool = Field(default=False, title="全角・半角の違いを相違としない")
+    ignore_trailing_spaces: bool = Field(default=False, title="末尾の空白の違いを相違としない")
+    artifact_keys: int = Field(
+        default=50,
+        ge=0,
+        le=1000,
+        title="成果物に載せる住民票コードの数",
+        description="成果物には一部を伏せて載せます。全件は相違一覧のファイルにあります",
+    )
+
+
 class Town(Strict):
     municipality: Municipality = Field(title="団体")
     sender: Sender = Field(title="発信者")
@@ -228,6 +272,12 @@ class Town(Strict):
         default=None,
         title="既存住基システムの住民データ",
         description="指定すると、回答の文に住民の氏名・住所があれば受け付けません",
+    )
+    integrity: IntegrityCheck | None = Field(
+        default=None,
+        title="本人確認情報の整合性確認",
+        description="指定すると、運用再開の前に CS と既存住基システムを自動で照合します"
+        "（指定しない場合は担当者が確認結果を入力します）",
     )
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
     notation: dict[str, str] = Field(

@@ -71,6 +71,46 @@ class TestCheckConfig:
         assert main(["check-config"]) == 0
         assert "既存住基システムの住民データ: 3 人" in capsys.readouterr().out
 
+    def test_the_integrity_tables_are_probed_when_configured(
+        self,
+        config_dir: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        from jukinet.integrity.compare import FIELDS, KEY
+        from jukinet.integrity.synthetic import generate, write_table
+
+        columns = {KEY: "住民票コード", **{f: f"c_{f}" for f in FIELDS}}
+        town = config_dir / "town.yaml"
+        yaml = YAML()
+        data = yaml.load(town.read_text(encoding="utf-8"))
+        data["integrity"] = {
+            "cs": {"url": {"env": "TEST_CS_URL"}, "table": "cs_honnin"},
+            "registry": {"url": {"env": "TEST_JUKI_URL"}, "table": "kizon_juki"},
+            "columns": {**columns, "sex": "性別の列は無い"},
+        }
+        with town.open("w", encoding="utf-8") as fh:
+            yaml.dump(data, fh)
+        for env, name, table in (
+            ("TEST_CS_URL", "cs", "cs_honnin"),
+            ("TEST_JUKI_URL", "juki", "kizon_juki"),
+        ):
+            url = f"sqlite:///{tmp_path / name}.sqlite3"
+            write_table(url, table, generate(3), columns)
+            monkeypatch.setenv(env, url)
+        assert main(["check-config"]) == 2
+        err = capsys.readouterr().err
+        assert "town.yaml integrity.cs: CSの表 cs_honnin の列を読めません" in err
+        assert (
+            "town.yaml integrity.registry: 既存住基システムの表 kizon_juki の列を読めません" in err
+        )
+        data["integrity"]["columns"] = columns
+        with town.open("w", encoding="utf-8") as fh:
+            yaml.dump(data, fh)
+        assert main(["check-config"]) == 0
+        assert "CS と既存住基システムの表を読めます" in capsys.readouterr().out
+
     def test_broken_copy_lists_every_problem(
         self, config_dir: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
