@@ -14,6 +14,7 @@ of rows are compared a slice at a time; only a slice holding a difference is loo
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import pickle
@@ -40,6 +41,8 @@ SIDES = ("cs", "registry")
 SIDE_TITLES = {"cs": "CS", "registry": "既存住基システム"}
 BATCH = 10_000
 SLICE = 64
+PIPE_BYTES = 1 << 20
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
 AHEAD = 2  # batches received ahead of the merge, per side
 
 
@@ -151,6 +154,8 @@ class _Stream:
             env=env,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
+        with contextlib.suppress(OSError):  # a larger pipe: the reader waits less on the merge
+            fcntl.fcntl(self._process.stdout.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
         self._process.stdin.write(json.dumps(request).encode())
         self._process.stdin.close()
         self._frames: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=AHEAD)

@@ -45,7 +45,7 @@ def _postgresql(request: dict[str, Any]) -> Iterator[list[Row]]:
     size, validity = request["batch"], Validity(request["side"])
     with psycopg.connect(**request["connect"]) as connection:
         connection.read_only = True
-        with connection.transaction(), connection.cursor(name="integrity") as cursor:
+        with connection.transaction(), connection.cursor(name="integrity", binary=True) as cursor:
             cursor.itersize = size  # a server-side cursor: rows come as they are fetched
             cursor.execute(request["sql"])
             while fetched := cursor.fetchmany(size):
@@ -58,6 +58,9 @@ def _sqlite(request: dict[str, Any]) -> Iterator[list[Row]]:
     size, validity = request["batch"], Validity(request["side"])
     connection = sqlite3.connect(f"file:{request['connect']['database']}?mode=ro", uri=True)
     try:
+        (encoding,) = connection.execute("PRAGMA encoding").fetchone()
+        if encoding != "UTF-8":  # rest is the text's bytes: the same as PostgreSQL's only in UTF-8
+            raise NotUtf8(encoding)
         cursor = connection.execute(request["sql"])
         while fetched := cursor.fetchmany(size):
             yield validity.apply(fetched)
@@ -66,6 +69,10 @@ def _sqlite(request: dict[str, Any]) -> Iterator[list[Row]]:
 
 
 class OutOfOrder(Exception):
+    pass
+
+
+class NotUtf8(Exception):
     pass
 
 
@@ -124,6 +131,11 @@ def main() -> int:
         for batch in batches(request):
             rows += len(batch)
             _send(out, ("rows", batch))
+    except NotUtf8 as exc:
+        _send(
+            out, ("error", f"{where}: 文字コードが UTF-8 のデータベースのみ照合できます（{exc}）")
+        )
+        return 1
     except OutOfOrder:
         _send(
             out, ("error", f"{where}の行が住民票コードの順に読めませんでした（照合を中止しました）")
