@@ -52,6 +52,11 @@ def check_digit(body: str) -> int:
     return 0 if r <= 1 else 11 - r
 
 
+def test_the_check_digit_rule_gives_the_published_example() -> None:
+    """1234 5678 9018, the example of the rule's explanations: 212 mod 11 = 3, 11 - 3 = 8."""
+    assert check_digit("12345678901") == 8
+
+
 # --- generate ---------------------------------------------------------------------------------
 
 
