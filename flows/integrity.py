@@ -3,7 +3,9 @@
 With town.yaml `integrity`, the check compares the CS copy with the registry (tasks/integrity.py).
 Differences go back to the officer, who repairs and checks again, or asks for the resumption
 decision with the differences left; the approving official must then accept them explicitly,
-with a reason (`resumption_form`). Without `integrity`, the officer enters the result by hand.
+with a reason (`resumption_form`). When the check cannot run (a side unreachable, a secret
+missing), the reason is recorded and the officer chooses to check again or to enter the result by
+hand. Without `integrity`, the officer enters the result by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from flows.human import ask
 from flows.runtime import run_step, runtime
 from jukinet.forms.chapter2 import IntegrityConfirmation, IntegrityResult, ResumptionApproval
 from jukinet.forms.integrity import (
+    CheckFailedAction,
+    CheckFailedFollowUp,
     DifferencesAction,
     DifferencesFollowUp,
     ResumptionOverDifferences,
@@ -53,7 +57,7 @@ def confirm_integrity(
 ) -> Confirmed:
     if runtime().config.town.integrity is None:
         return _by_hand(incident, r, clause, role, why, record)
-    return _by_check(incident, r, clause, role, why)
+    return _by_check(incident, r, clause, role, why, record)
 
 
 def _by_hand(
@@ -73,7 +77,9 @@ def _by_hand(
         check_no += 1
 
 
-def _by_check(incident: Incident, r: str, clause: str, role: Role, why: str) -> Confirmed:
+def _by_check(
+    incident: Incident, r: str, clause: str, role: Role, why: str, record: Task[..., None]
+) -> Confirmed:
     n = incident.number
     reporter = runtime().config.roster.holders(role)[0].label
     repairs: list[str] = []
@@ -81,6 +87,22 @@ def _by_check(incident: Incident, r: str, clause: str, role: Role, why: str) -> 
     while True:
         key = f"{clause}.{r}.check.{check_no}"
         outcome: Outcome = run_step(incident, key, verify_integrity, n, key, clause)
+        if "error" in outcome:
+            failed = ask(
+                incident,
+                f"{clause}.{r}.check-failed.{check_no}",
+                clause,
+                role,
+                CheckFailedFollowUp,
+                question="本人確認情報の照合ができませんでした。接続先などを直して再度照合するか、"
+                "照合せずに確認結果を入力するかを選んでください。",
+                why=why,
+                exhibit=outcome["error"],
+            )
+            if failed.value.action is CheckFailedAction.BY_HAND:
+                return _by_hand(incident, r, clause, role, why, record)
+            check_no += 1
+            continue
         method = f"CS と既存住基システムの自動照合（{summary(outcome)}）"
         done = "、".join(repairs) or "なし"
         if not outcome["differences"]:

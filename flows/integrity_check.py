@@ -49,4 +49,6 @@ def integrity_check(
     )
     if incident is not None:
         publish_journal(incident)
+    if "error" in outcome:
+        raise RuntimeError(f"本人確認情報の照合ができませんでした: {outcome['error']}")
     return {k: v for k, v in outcome.items() if k != "first"}

@@ -9,13 +9,16 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
+from sqlalchemy.exc import SQLAlchemyError
 
 from flows.runtime import runtime, step_task
 from jukinet.integrity.check import run_check, summary
-from jukinet.integrity.compare import Report
+from jukinet.integrity.compare import IntegrityError, Report
 from jukinet.journal import inline_text
+from jukinet.notices.secrets import SecretError
 
 KIND = "整合性の照合"
+FAILED = "整合性の照合（失敗）"
 
 
 def artifact_key(name: str) -> str:
@@ -66,7 +69,18 @@ def check_and_record(
         )
 
     logger.info("本人確認情報の照合を開始します（CS と既存住基システム）")
-    outcome = run_check(config, rt.settings.home / "integrity", name, progress)
+    try:
+        outcome = run_check(config, rt.settings.home / "integrity", name, progress)
+    except (IntegrityError, SecretError, OSError) as exc:
+        return _failed(incident_id, clause, event_key, actor, str(exc))
+    except SQLAlchemyError as exc:  # its text may hold the URL, password included: not shown
+        return _failed(
+            incident_id,
+            clause,
+            event_key,
+            actor,
+            f"接続先（URL）を使えません（{type(exc).__name__}）",
+        )
     compared = max(outcome["rows"].values())
     logger.info(
         "照合を終えました: %s 件を %.1f 秒（%.0f 件/秒）、相違 %s 件",
@@ -95,6 +109,22 @@ def check_and_record(
         details={k: v for k, v in outcome.items() if k != "first"},
     )
     return outcome
+
+
+def _failed(
+    incident_id: int | None, clause: str, event_key: str, actor: str, reason: str
+) -> dict[str, Any]:
+    """The check could not run: said in the log and the audit chain; the flow asks what to do."""
+    get_run_logger().error("本人確認情報の照合ができませんでした: %s", reason)
+    runtime().store.audit(
+        incident_id,
+        clause,
+        FAILED,
+        f"本人確認情報の照合ができませんでした: {reason}",
+        event_key=event_key,
+        actor=actor,
+    )
+    return {"error": reason}
 
 
 @step_task("本人確認情報の整合性の照合（CS と既存住基システム）")

@@ -40,6 +40,17 @@ def follow_up_problems(answer: DifferencesFollowUp) -> list[str]:
     return []
 
 
+class CheckFailedAction(StrEnum):
+    RETRY = "再度照合する"
+    BY_HAND = "照合せずに確認結果を入力する"
+
+
+class CheckFailedFollowUp(Form):
+    """本人確認情報の照合ができなかったときの対応"""
+
+    action: CheckFailedAction = Field(title="対応")
+
+
 class ResumptionOverDifferences(ResumptionApproval):
     """運用再開の承認（照合の相違が残っている場合）"""
 

@@ -39,11 +39,11 @@ __all__ = ["FIELDS", "KEY", "IntegrityError", "Normalisation", "Report", "Side",
 
 SIDES = ("cs", "registry")
 SIDE_TITLES = {"cs": "CS", "registry": "既存住基システム"}
-BATCH = 10_000
+BATCH = 5_000
 SLICE = 64
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
-AHEAD = 2  # batches received ahead of the merge, per side
+AHEAD = 1  # batches received ahead of the merge, per side
 
 
 class IntegrityError(Exception):

@@ -99,6 +99,11 @@ def _artifacts_text() -> str:
         )
 
 
+def _logs_text() -> str:
+    with get_client(sync_client=True) as client:
+        return "\n".join(log.message for log in client.read_logs())
+
+
 def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
     driver: Driver, tables: Tables
 ) -> None:
@@ -142,6 +147,13 @@ def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
     for key in tables.keys():  # noqa: SIM118 (Tables is not a mapping)
         assert key not in shown
         assert not any(key in r.summary or key in str(r.details) for r in records)
+    # no field value either, in the artifacts, the records or the logs
+    logs = _logs_text()
+    written = "\n".join([shown, logs, *(f"{r.summary}{r.details}" for r in records)])
+    personal = ("number", "name", "kana", "address")
+    leaked = sorted({f for row in generate(ROWS, seed=3) for f in personal if row[f] in written})
+    assert not leaked, f"照合の出力に本人確認情報の値（{leaked}）"
+    assert "照合を終えました" in logs and "件/秒" in logs
 
 
 def test_chapter_3_resumes_over_differences_only_when_the_chief_accepts_them(
@@ -188,6 +200,33 @@ def test_chapter_3_resumes_over_differences_only_when_the_chief_accepts_them(
         "acceptance_reason": "相違の内容を確認し、本日中の修復を条件に再開する",
     }
     assert "相違が残っていることを認めて再開" in approved.summary
+
+
+def test_a_check_that_cannot_run_is_recorded_and_left_to_the_officer(
+    driver: Driver, tables: Tables
+) -> None:
+    """The CS copy unreachable: the reason is recorded, the officer checks again (still failing),
+    then enters the result by hand; the chapter goes on."""
+    os.environ[CS_ENV] = f"sqlite:///{tables.folder / 'nowhere' / 'cs.sqlite3'}"
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
+    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
+    driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
+    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
+    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    driver.answer("C2.S5.r1.check-failed.1#1", s.OFFICER, action="再度照合する")
+    driver.answer("C2.S5.r1.check-failed.2#1", s.OFFICER, action="照合せずに確認結果を入力する")
+    driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)
+    driver.answer("C2.S5.r1#1", s.CHIEF, **s.RESUME)
+    driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
+    assert run.join() == number
+    store = runtime().store
+    records = store.audit_records(store.incident(number).id)
+    failed = [r.summary for r in records if r.kind == "整合性の照合（失敗）"]
+    assert len(failed) == 2
+    assert all("CS（表 cs_honnin）を読めませんでした" in f for f in failed)
+    assert any(r.kind == "整合性確認" and r.clause == "C2.S5" for r in records)
 
 
 def test_the_standalone_check_records_outside_any_incident(tables: Tables) -> None:

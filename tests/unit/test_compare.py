@@ -271,3 +271,16 @@ def test_rows_out_of_key_order_stop_the_check(tmp_path: Path) -> None:
     cs = write(f"sqlite:///{tmp_path / 'cs.sqlite3'}", "cs", [row("10000000002")])
     with pytest.raises(IntegrityError, match="住民票コードの順に読めませんでした"):
         compare(cs, Side(url, "mixed", COLUMNS), lambda *d: None)
+
+
+def test_progress_is_reported_as_rows_go_by(tmp_path: Path) -> None:
+    rows = list(generate(3000, seed=5))
+    a = Side(f"sqlite:///{tmp_path / 'a.sqlite3'}", "a", COLUMNS)
+    b = Side(f"sqlite:///{tmp_path / 'b.sqlite3'}", "b", COLUMNS)
+    write_table(a.url, a.table, rows, COLUMNS)
+    write_table(b.url, b.table, rows, COLUMNS)
+    seen: list[int] = []
+    report = compare(
+        a, b, lambda *d: None, progress=lambda r: seen.append(r.compared), progress_every=1000
+    )
+    assert seen == sorted(seen) and len(seen) >= 2 and seen[-1] <= report.compared == 3000
