@@ -7,10 +7,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    LogFilter,
+    LogFilterTimestamp,
+)
 from ruamel.yaml import YAML
 
 from flows.emergency import Mode, emergency_response
@@ -19,6 +26,7 @@ from flows.runtime import runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.integrity.compare import FIELDS, KEY
 from jukinet.integrity.synthetic import generate, plant, write_table
+from tasks.integrity import artifact_key
 from tests.flows import scenarios as s
 from tests.flows import scenarios3 as t
 from tests.flows.conftest import Driver, start
@@ -92,21 +100,34 @@ def tables(product: Path, tmp_path: Path) -> Iterator[Tables]:
     runtime.cache_clear()
 
 
-def _artifacts_text() -> str:
+def _artifacts_text(number: str) -> str:
+    """The check artifacts of the incident's two checks, by key (the API pages its lists)."""
+    keys = [artifact_key(f"{number}-C2.S5.r1.check.{n}") for n in (1, 2)]
     with get_client(sync_client=True) as client:
-        return "\n".join(
-            str(a.data) for a in client.read_artifacts() if a.key and a.key.startswith("seigousei-")
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
         )
+        assert {a.key for a in found} == set(keys)
+        return "\n".join(str(a.data) for a in found)
 
 
-def _logs_text() -> str:
+def _logs_text(since: datetime) -> str:
+    """Every log line since `since`, page by page."""
+    lines: list[str] = []
     with get_client(sync_client=True) as client:
-        return "\n".join(log.message for log in client.read_logs())
+        while page := client.read_logs(
+            log_filter=LogFilter(timestamp=LogFilterTimestamp(after_=since)),
+            limit=200,
+            offset=len(lines),
+        ):
+            lines += [log.message for log in page]
+    return "\n".join(lines)
 
 
 def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
     driver: Driver, tables: Tables
 ) -> None:
+    began = datetime.now(UTC)
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
@@ -142,13 +163,13 @@ def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
     # keys: in full in the repair list only; masked in the artifact, absent from the records
     listed = Path(checks[0].details["file"]).read_text(encoding="utf-8")
     assert tables.keys() <= set(re.findall(r"\b\d{11}\b", listed))
-    shown = _artifacts_text()
+    shown = _artifacts_text(number)
     assert "＊＊＊＊＊＊＊" in shown
     for key in tables.keys():  # noqa: SIM118 (Tables is not a mapping)
         assert key not in shown
         assert not any(key in r.summary or key in str(r.details) for r in records)
     # no field value either, in the artifacts, the records or the logs
-    logs = _logs_text()
+    logs = _logs_text(began)
     written = "\n".join([shown, logs, *(f"{r.summary}{r.details}" for r in records)])
     personal = ("number", "name", "kana", "address")
     leaked = sorted({f for row in generate(ROWS, seed=3) for f in personal if row[f] in written})
