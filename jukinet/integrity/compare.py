@@ -33,12 +33,12 @@ from typing import IO, Any, Protocol
 
 from sqlalchemy.engine import make_url
 
+from jukinet.integrity.differences import SIDE_TITLES
 from jukinet.integrity.rows import FIELDS, KEY, Row, is_valid, line_query, values
 
 __all__ = ["FIELDS", "KEY", "IntegrityError", "Normalisation", "Report", "Side", "compare"]
 
 SIDES = ("cs", "registry")
-SIDE_TITLES = {"cs": "CS", "registry": "既存住基システム"}
 BATCH = 5_000
 SLICE = 64
 PIPE_BYTES = 1 << 20

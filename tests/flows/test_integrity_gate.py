@@ -29,7 +29,7 @@ from jukinet.integrity.synthetic import generate, plant, write_table
 from tasks.integrity import artifact_key
 from tests.flows import scenarios as s
 from tests.flows import scenarios3 as t
-from tests.flows.conftest import Driver, start
+from tests.flows.conftest import Driver, Run, start
 from tests.flows.test_chapter2 import _incident_number
 from tests.flows.test_chapter3 import _reported
 
@@ -124,10 +124,8 @@ def _logs_text(since: datetime) -> str:
     return "\n".join(lines)
 
 
-def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
-    driver: Driver, tables: Tables
-) -> None:
-    began = datetime.now(UTC)
+def _repaired(driver: Driver) -> tuple[Run, str]:
+    """Chapter 2 up to the integrity check: 第1章 → C2.S1.1–3 → C2.S2 (no meeting) → C2.S4."""
     run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
@@ -135,6 +133,14 @@ def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
     driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
     driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
     driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    return run, number
+
+
+def test_chapter_2_refuses_resumption_until_the_differences_are_repaired(
+    driver: Driver, tables: Tables
+) -> None:
+    began = datetime.now(UTC)
+    run, number = _repaired(driver)
     # the check found the planted differences: the officer must say what was repaired
     driver.answer("C2.S5.r1.differences.1#1", s.OFFICER, action="修復したので再照合する")
     tables.repair()
@@ -229,13 +235,7 @@ def test_a_check_that_cannot_run_is_recorded_and_left_to_the_officer(
     """The CS copy unreachable: the reason is recorded, the officer checks again (still failing),
     then enters the result by hand; the chapter goes on."""
     os.environ[CS_ENV] = f"sqlite:///{tables.folder / 'nowhere' / 'cs.sqlite3'}"
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    driver.answer("C2.S1.1#1", s.OPERATOR, **s.IDENTIFICATION)
-    driver.answer("C2.S1.3#1", s.OFFICER, remarks="保守事業者へ連絡済み")
-    driver.answer("C2.S2#1", s.CHIEF, **s.JUDGEMENT_SHORT)
-    driver.answer("C2.S4.r1.1#1", s.OFFICER, **s.REPAIRED)
+    run, number = _repaired(driver)
     driver.answer("C2.S5.r1.check-failed.1#1", s.OFFICER, action="再度照合する")
     driver.answer("C2.S5.r1.check-failed.2#1", s.OFFICER, action="照合せずに確認結果を入力する")
     driver.answer("C2.S5.r1.integrity.1#1", s.OFFICER, **s.CONSISTENT)

@@ -33,6 +33,16 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
+def edit_town(config_dir: Path, **changes: object) -> None:
+    """Set top-level sections of the copy's town.yaml."""
+    town = config_dir / "town.yaml"
+    yaml = YAML()
+    data = yaml.load(town.read_text(encoding="utf-8"))
+    data.update(changes)
+    with town.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+
+
 def set_code(monkeypatch: pytest.MonkeyPatch, person: str, *lines: str) -> int:
     monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
     return main(["set-code", person, "--stdin"])
@@ -54,12 +64,7 @@ class TestCheckConfig:
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        town = config_dir / "town.yaml"
-        yaml = YAML()
-        data = yaml.load(town.read_text(encoding="utf-8"))
-        data["residents"] = registry_config("TEST_REGISTRY_URL")
-        with town.open("w", encoding="utf-8") as fh:
-            yaml.dump(data, fh)
+        edit_town(config_dir, residents=registry_config("TEST_REGISTRY_URL"))
         assert main(["check-config"]) == 2  # the variable is not set
         assert "環境変数 TEST_REGISTRY_URL" in capsys.readouterr().err
         monkeypatch.setenv("TEST_REGISTRY_URL", f"sqlite:///{tmp_path / 'missing.sqlite3'}")
@@ -82,16 +87,11 @@ class TestCheckConfig:
         from jukinet.integrity.synthetic import generate, write_table
 
         columns = {KEY: "住民票コード", **{f: f"c_{f}" for f in FIELDS}}
-        town = config_dir / "town.yaml"
-        yaml = YAML()
-        data = yaml.load(town.read_text(encoding="utf-8"))
-        data["integrity"] = {
+        integrity = {
             "cs": {"url": {"env": "TEST_CS_URL"}, "table": "cs_honnin"},
             "registry": {"url": {"env": "TEST_JUKI_URL"}, "table": "kizon_juki"},
-            "columns": {**columns, "sex": "性別の列は無い"},
         }
-        with town.open("w", encoding="utf-8") as fh:
-            yaml.dump(data, fh)
+        edit_town(config_dir, integrity={**integrity, "columns": {**columns, "sex": "無い列"}})
         for env, name, table in (
             ("TEST_CS_URL", "cs", "cs_honnin"),
             ("TEST_JUKI_URL", "juki", "kizon_juki"),
@@ -105,9 +105,7 @@ class TestCheckConfig:
         assert (
             "town.yaml integrity.registry: 既存住基システムの表 kizon_juki の列を読めません" in err
         )
-        data["integrity"]["columns"] = columns
-        with town.open("w", encoding="utf-8") as fh:
-            yaml.dump(data, fh)
+        edit_town(config_dir, integrity={**integrity, "columns": columns})
         assert main(["check-config"]) == 0
         assert "CS と既存住基システムの表を読めます" in capsys.readouterr().out
 
