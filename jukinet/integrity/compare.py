@@ -34,12 +34,12 @@ from typing import IO, Any, Protocol
 from sqlalchemy.engine import make_url
 
 from jukinet.integrity.differences import SIDE_TITLES
-from jukinet.integrity.rows import FIELDS, KEY, Row, is_valid, line_query, values
+from jukinet.integrity.rows import FIELDS, KEY, Row, is_valid, line_queries, values
 
 __all__ = ["FIELDS", "KEY", "IntegrityError", "Normalisation", "Report", "Side", "compare"]
 
 SIDES = ("cs", "registry")
-BATCH = 5_000
+BATCH = 2_500
 SLICE = 64
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
@@ -125,7 +125,7 @@ def reader_request(side: Side, name: str) -> dict[str, Any]:
     return {
         "driver": driver,
         "connect": connect,
-        "sql": line_query(dialect, side.table, side.columns),
+        "sql": line_queries(dialect, side.table, side.columns),
         "side": name,
         "where": where,
         "batch": BATCH,

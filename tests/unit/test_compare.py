@@ -24,7 +24,7 @@ from jukinet.integrity.synthetic import generate, plant, write_table
 COLUMNS = {KEY: "住民票コード", **{f: f"c_{f}" for f in FIELDS}}
 
 
-def row(key: str, **changes: str) -> dict[str, str]:
+def row(key: str | None, **changes: str) -> dict[str, str | None]:
     base = {
         "number": "123412341234",
         "name": "多賀 太郎",
@@ -38,7 +38,7 @@ def row(key: str, **changes: str) -> dict[str, str]:
     return {KEY: key, **base, **changes}
 
 
-def write(url: str, name: str, rows: list[dict[str, str]]) -> Side:
+def write(url: str, name: str, rows: list[dict[str, str | None]]) -> Side:
     table = Table(name, MetaData(), *(Column(c, String) for c in COLUMNS.values()))
     engine = create_engine(url)
     table.metadata.create_all(engine)
@@ -120,6 +120,32 @@ def test_width_and_trailing_spaces_count_only_when_not_normalised(
     report, seen = run(sides, Normalisation(width=True, trailing_spaces=True))
     assert ("changed", None, "10000000008", ("name",)) not in seen
     assert report.changed == 2
+
+
+@pytest.mark.parametrize("engines", ["sqlite-sqlite", "postgresql-postgresql", "sqlite-postgresql"])
+def test_a_row_without_a_key_is_invalid_and_keeps_the_order(
+    engines: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """PostgreSQL reads the NULL keys by a statement of their own before the ordered rows; the
+    rows were written with the NULL key last."""
+    urls = {
+        engine: f"sqlite:///{tmp_path / f'{n}.sqlite3'}"
+        if engine == "sqlite"
+        else str(request.getfixturevalue("pg_schema_url"))
+        for n, engine in enumerate(engines.split("-"))
+    }
+    cs_engine, registry_engine = engines.split("-")
+    cs = write(urls[cs_engine], "cs_nokey", [row("10000000001"), row(None)])
+    registry = write(
+        urls[registry_engine], "r_nokey", [row("10000000001"), row("10000000002"), row(None)]
+    )
+    report, seen = run((cs, registry))
+    assert sorted(seen) == [
+        ("invalid", "cs", "", ()),
+        ("invalid", "registry", "", ()),
+        ("missing", "cs", "10000000002", ()),
+    ]
+    assert report.rows == {"cs": 2, "registry": 3}
 
 
 def test_identical_tables_have_no_difference(tmp_path: Path) -> None:
