@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from jukinet.codes import is_code_hash
+from jukinet.config.access_logs import AccessLogAnalysis
 from jukinet.plan import Body, Role
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -278,6 +279,11 @@ class Town(Strict):
         title="本人確認情報の整合性確認",
         description="指定すると、運用再開の前に CS と既存住基システムを自動で照合します"
         "（指定しない場合は担当者が確認結果を入力します）",
+    )
+    access_logs: AccessLogAnalysis | None = Field(
+        default=None,
+        title="アクセスログの解析",
+        description="指定すると、第3章 手順5 で収集したアクセスログを解析し、所見を示します",
     )
     ui_url: str = Field(pattern=URL, title="Prefect UI のアドレス")
     notation: dict[str, str] = Field(
