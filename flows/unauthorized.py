@@ -27,11 +27,13 @@ from typing import Any
 
 from prefect import flow
 
+from flows.access_logs import LEVEL3_FINDINGS, analyse_collected_logs
 from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
 from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
+from jukinet.accesslog.report import exhibit as log_exhibit
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
     MeasuresApproval,
@@ -519,16 +521,24 @@ def find_cause_and_resume(case: Case) -> None:
     round_no = 1
     while True:
         r = f"r{round_no}"
+        logs = analyse_collected_logs(incident, r)
         findings = ask(
             incident,
             f"C3.S5.{r}",
             "C3.S5",
             Role.CHIEF,
             Findings,
-            question="収集したアクセスログ等により原因を究明し、実施した復旧措置を記入してください。",
+            question="収集したアクセスログ等により原因を究明し、実施した復旧措置を記入してください。"
+            + (
+                LEVEL3_FINDINGS
+                if logs and logs["level3"] and case.level is not ThreatLevel.L3
+                else ""
+            ),
             why="計画書 第3章 手順5: 必要に応じて全国センター、滋賀県、企画課、保守委託事業者等と協力します。"
             "新たな事実によりレベル3に当たると判断した場合は、脅威度を引き上げてください。",
             checks=partial(raise_problems, level=case.level),
+            initial={"evidence": logs["evidence"]} if logs else None,
+            exhibit=log_exhibit(logs) if logs else None,
         )
         run_step(
             incident,

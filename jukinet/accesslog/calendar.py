@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-JST = ZoneInfo("Asia/Tokyo")
+from jukinet.wareki import JST
+
+__all__ = ["JST", "OfficeCalendar", "national_holidays"]
 WEEKDAYS = "月火水木金土日"
 
 

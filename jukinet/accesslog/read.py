@@ -12,11 +12,13 @@ as malformed).
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jukinet.accesslog.calendar import JST
 from jukinet.config.access_logs import LogFormat, LogKind, LogSource
@@ -65,6 +67,7 @@ class FileTally:
     malformed: int = 0
     malformed_lines: list[tuple[int, str]] = field(default_factory=list)
     out_of_order: int = 0
+    sha256: str = ""  # of the whole file as read, for the record
 
     def bad(self, line: int, reason: str) -> None:
         self.malformed += 1
@@ -83,8 +86,10 @@ def read_events(path: Path, source: LogSource, tally: FileTally) -> Iterator[Eve
     parse = _csv_lines if source.format is LogFormat.CSV else _json_lines
     required = {n: wanted[n] for n in REQUIRED[source.kind]}
     last: datetime | None = None
+    digest = hashlib.sha256()
     with path.open("rb") as raw:
-        for number, fields in parse(raw, source.encoding, wanted, required, tally):
+        hashed = _hashed(raw, digest)
+        for number, fields in parse(hashed, source.encoding, wanted, required, tally):
             try:
                 event = _event(tally.file, number, source, fields)
             except _Malformed as exc:
@@ -95,6 +100,13 @@ def read_events(path: Path, source: LogSource, tally: FileTally) -> Iterator[Eve
             last = event.time
             tally.events += 1
             yield event
+    tally.sha256 = digest.hexdigest()
+
+
+def _hashed(raw: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    for data in raw:
+        digest.update(data)
+        yield data
 
 
 def _event(file: str, number: int, source: LogSource, fields: dict[str, str]) -> Event:

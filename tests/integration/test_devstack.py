@@ -213,6 +213,7 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 "不在の登録",
                 "事後承認",
                 "整合性確認",
+                "アクセスログ解析",
                 "未送付通知の再送",
                 "回答待ちの督促",
             }
