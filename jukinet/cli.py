@@ -57,7 +57,32 @@ def check_config(_: argparse.Namespace) -> int:
         f" 職員 {len(cfg.roster.people)} 名、連絡先 {sum(len(v) for v in cfg.contacts.bodies.values())} 件"
         f"、訓練時の宛先 {len(cfg.drill.recipients)} 件（{settings.config_dir}）"
     )
-    return _check_registry(cfg) or _check_integrity(cfg)
+    return _check_registry(cfg) or _check_integrity(cfg) or _check_access_logs(cfg, settings.home)
+
+
+def _check_access_logs(cfg: Config, home: Path) -> int:
+    """town.yaml `access_logs`: where the logs go, and which files there are read how."""
+    logs = cfg.town.access_logs
+    if logs is None:
+        print("アクセスログの解析（access_logs）は未設定です: 手順5 でログの解析は行いません")
+        return 0
+    from jukinet.accesslog.analyse import layout_for
+
+    folder = Path(logs.folder) if Path(logs.folder).is_absolute() else home / logs.folder
+    if folder.exists() and not folder.is_dir():
+        print(
+            f"設定の誤り: アクセスログのフォルダ {folder} がフォルダではありません", file=sys.stderr
+        )
+        return 2
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    unread = [p.name for p in files if layout_for(p, logs) is None]
+    print(
+        f"アクセスログの解析: ログのフォルダ {folder}"
+        + ("（まだありません。ログを置くときに作成してください）" if not folder.is_dir() else "")
+        + f"、ファイル {len(files)} 件"
+        + (f"（読み方の決まっていないファイル: {'、'.join(unread)}）" if unread else "")
+    )
+    return 0
 
 
 def _check_integrity(cfg: Config) -> int:

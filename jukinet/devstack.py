@@ -41,7 +41,7 @@ from types import FrameType
 
 import httpx
 
-from jukinet.config.loader import ConfigError, load_config
+from jukinet.config.loader import Config, ConfigError, load_config
 from jukinet.profile import (
     DEFAULT_ACCESS,
     PROFILES,
@@ -56,6 +56,7 @@ HOST = "127.0.0.1"
 DEFAULT_PREFECT_PORT = 4200
 WORK_POOL = "jukinet"
 HEALTH_TIMEOUT = 90.0
+DRILL_LOG_LINES = 20_000
 WORKER_READY_TIMEOUT = 60.0
 STOP_GRACE = 10.0
 TICK = 0.5
@@ -481,6 +482,23 @@ def run_stack(
     sup.wait_until(lambda: False, timeout=None)
 
 
+def place_drill_logs(home: Path, config: Config) -> None:
+    """Fictional access logs for drills (アクセスログ解析, 第3章 手順5), when the configured log
+    folder is empty; never in the production profile."""
+    logs = config.town.access_logs
+    if logs is None:
+        return
+    folder = Path(logs.folder) if Path(logs.folder).is_absolute() else home / logs.folder
+    if folder.is_dir() and any(folder.iterdir()):
+        return
+    from jukinet.accesslog.synthetic import write_logs
+
+    write_logs(folder, DRILL_LOG_LINES, seed=1)
+    say(
+        f"訓練用の架空のアクセスログを {folder} に置きました（第3章 手順5・アクセスログ解析の訓練用）。"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m jukinet.devstack",
@@ -529,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("mailbox.log", "server.log", "deploy.log", "worker.log"):
         (log_dir / name).write_bytes(b"")
 
+    if not access.production:
+        place_drill_logs(settings.home, config)
     sup = Supervisor(stack_env(settings, ports, access), PROJECT_ROOT, log_dir)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -103,7 +103,7 @@ class AccessLogAnalysis(_Strict):
     """アクセスログの解析（第3章 手順5 原因の究明）"""
 
     folder: str = Field(
-        default="logs",
+        default="access-logs",
         min_length=1,
         title="ログを置くフォルダ",
         description="JUKINET_HOME からの相対パスか絶対パス。解析するログのファイルをここに置きます",

@@ -47,6 +47,8 @@ def _postgresql(request: dict[str, Any]) -> Iterator[list[Row]]:
         connection.read_only = True  # one snapshot for the statements
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with connection.transaction():
+            for name, value in request.get("settings", {}).items():  # for this transaction only
+                connection.execute("SELECT set_config(%s, %s, true)", (name, str(value)))
             for number, sql in enumerate(request["sql"]):
                 with connection.cursor(name=f"integrity_{number}", binary=True) as cursor:
                     cursor.itersize = size  # a server-side cursor: rows come as they are fetched

@@ -249,6 +249,8 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
         assert any(part in c for c in commands), f"{part} が起動していません: {commands}"
     for name in ("mailbox.log", "server.log", "worker.log", "deploy.log"):
         assert (stack.home / "logs" / name).exists()
+    drill_logs = sorted(p.name for p in (stack.home / "access-logs").iterdir())
+    assert drill_logs == ["cs_ops.csv", "fw_log.csv", "terminal_ops.jsonl"]  # for drills of 手順5
 
     stack.process.send_signal(signal.SIGINT)
     assert stack.process.wait(timeout=60) == 0, stack.text()

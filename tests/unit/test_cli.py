@@ -55,7 +55,20 @@ class TestCheckConfig:
         assert out.startswith("設定は正しく読み込めました: 多賀町（254436）")
         assert "職員 9 名" in out and "連絡先 6 件" in out and "訓練時の宛先 1 件" in out
         assert str(config_dir) in out
+        assert "アクセスログの解析: ログのフォルダ" in out and "まだありません" in out
         assert err == ""
+
+    def test_the_access_log_folder_is_listed(
+        self, config_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        folder = tmp_path / "home" / "access-logs"
+        folder.mkdir(parents=True)
+        (folder / "cs_20261127.csv").write_text("time\n", encoding="utf-8")
+        (folder / "memo.txt").write_text("x\n", encoding="utf-8")
+        assert main(["check-config"]) == 0
+        out = capsys.readouterr().out
+        assert f"ログのフォルダ {folder}、ファイル 2 件" in out
+        assert "読み方の決まっていないファイル: memo.txt" in out
 
     def test_the_residents_registry_is_read_when_configured(
         self,
