@@ -13,6 +13,8 @@ from jukinet.accesslog.calendar import JST
 from jukinet.accesslog.rules import Finding, Severity
 from jukinet.journal import inline_text
 
+RECORDED = 200  # findings in the audit record's details (all are in the artifact)
+
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M") if moment else "-"
@@ -149,6 +151,7 @@ def details(analysis: Analysis) -> dict[str, Any]:
             for t in analysis.files
         ],
         "unmatched": analysis.unmatched,
+        "findings_total": len(analysis.findings),
         "findings": [
             {
                 "rule": f.rule.id,
@@ -163,6 +166,6 @@ def details(analysis: Analysis) -> dict[str, Any]:
                 "refs": f.refs,
                 "detail": f.detail(),
             }
-            for f in analysis.findings
+            for f in analysis.findings[:RECORDED]
         ],
     }

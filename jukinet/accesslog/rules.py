@@ -21,6 +21,9 @@ from jukinet.config.access_logs import AccessLogAnalysis, LogKind
 
 HOUR = timedelta(hours=1)
 SUBJECT_CHARS = 64  # a subject longer than this is cut (a garbled column, not an ID)
+SUBJECTS = 500  # subjects a rule names one by one; the rest are gathered in one finding
+OTHERS = "その他（対象が多いため一括）"
+WINDOWS = 10_000  # operators with a lookup window; beyond, windows older than an hour are dropped
 
 
 class Severity(StrEnum):
@@ -88,12 +91,18 @@ class Findings:
     def __init__(self, line_refs: int) -> None:
         self.line_refs = line_refs
         self._by: dict[tuple[str, str], Finding] = {}
+        self._subjects: dict[str, int] = {}
 
     def add(self, rule: str, subject: str, event: Event, note: str | None = None) -> Finding:
         subject = subject[:SUBJECT_CHARS]
         found = self._by.get((rule, subject))
         if found is None:
-            found = self._by[(rule, subject)] = Finding(RULES[rule], subject)
+            if self._subjects.get(rule, 0) >= SUBJECTS:
+                subject = OTHERS
+                found = self._by.get((rule, subject))
+            if found is None:
+                found = self._by[(rule, subject)] = Finding(RULES[rule], subject)
+                self._subjects[rule] = self._subjects.get(rule, 0) + 1
         found.count += 1
         if found.first is None or event.time < found.first:
             found.first = event.time
@@ -191,6 +200,8 @@ class Rules:
 
     def _lookup(self, e: Event) -> None:
         """More than `bulk_lookups` lookups by one operator within any hour (a sliding window)."""
+        if len(self._lookups) > WINDOWS:
+            self._lookups = {k: w for k, w in self._lookups.items() if w and w[-1] > e.time - HOUR}
         window = self._lookups.setdefault(e.operator, deque())
         if window and e.time < window[-1]:  # a line out of time order: keep the window sorted
             times = sorted([*window, e.time])

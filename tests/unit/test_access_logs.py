@@ -132,3 +132,18 @@ def test_a_bad_configuration_is_named_in_japanese(tmp_path: Path) -> None:
     assert "10.20.300.0/24" in text and "アドレス範囲" in text
     assert "sjis-nothing" in text
     assert "「端末の接続元として認めるアドレス範囲」" in text
+
+
+def test_many_subjects_are_gathered_so_memory_stays_bounded(tmp_path: Path) -> None:
+    """600 unknown operator IDs: 500 are named one by one, the rest in one finding."""
+    lines = [
+        f"2026-11-04T10:{i // 60:02d}:{i % 60:02d},guest{i:03d},TM01,照会,,成功,10.20.30.11"
+        for i in range(600)
+    ]
+    header = "time,operator,terminal,operation,target,result,source\n"
+    (tmp_path / "cs_many.csv").write_text(header + "\n".join(lines) + "\n", "utf-8")
+    analysis = analyse([tmp_path / "cs_many.csv"], synthetic_config(tmp_path))
+    unknown = [f for f in analysis.findings if f.rule.id == "unknown-operator"]
+    assert len(unknown) == 501
+    others = next(f for f in unknown if f.subject.startswith("その他"))
+    assert others.count == 100 and sum(f.count for f in unknown) == 600
