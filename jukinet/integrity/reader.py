@@ -5,7 +5,7 @@ connection arguments and the query (rows.py builds it).
 
 The parent writes one JSON request on stdin (so no password appears in the process list):
 
-    {"driver": "sqlite" | "postgresql", "connect": {...}, "sql": [statement, ...], "side": "cs",
+    {"driver": "sqlite" | "postgresql", "connect": {...}, "sql": ..., "settings": {...}, "side": "cs",
      "where": "CS（表 cs_juki）", "batch": 20000}
 
 and reads pickled frames from stdout until the last one:
@@ -44,17 +44,15 @@ def _postgresql(request: dict[str, Any]) -> Iterator[list[Row]]:
 
     size, validity = request["batch"], Validity(request["side"])
     with psycopg.connect(**request["connect"]) as connection:
-        connection.read_only = True  # one snapshot for the statements
-        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
         with connection.transaction():
-            for name, value in request.get("settings", {}).items():  # for this transaction only
+            for name, value in request.get("settings", {}).items():  # this transaction only
                 connection.execute("SELECT set_config(%s, %s, true)", (name, str(value)))
-            for number, sql in enumerate(request["sql"]):
-                with connection.cursor(name=f"integrity_{number}", binary=True) as cursor:
-                    cursor.itersize = size  # a server-side cursor: rows come as they are fetched
-                    cursor.execute(sql)
-                    while fetched := cursor.fetchmany(size):
-                        yield validity.apply(fetched)
+            with connection.cursor(name="integrity", binary=True) as cursor:
+                cursor.itersize = size  # a server-side cursor: rows come as they are fetched
+                cursor.execute(request["sql"])
+                while fetched := cursor.fetchmany(size):
+                    yield validity.apply(fetched)
 
 
 def _sqlite(request: dict[str, Any]) -> Iterator[list[Row]]:
@@ -66,11 +64,9 @@ def _sqlite(request: dict[str, Any]) -> Iterator[list[Row]]:
         (encoding,) = connection.execute("PRAGMA encoding").fetchone()
         if encoding != "UTF-8":  # rest is the text's bytes: the same as PostgreSQL's only in UTF-8
             raise NotUtf8(encoding)
-        connection.execute("BEGIN")  # one snapshot for the statements
-        for sql in request["sql"]:
-            cursor = connection.execute(sql)
-            while fetched := cursor.fetchmany(size):
-                yield validity.apply(fetched)
+        cursor = connection.execute(request["sql"])
+        while fetched := cursor.fetchmany(size):
+            yield validity.apply(fetched)
     finally:
         connection.close()
 

@@ -73,12 +73,11 @@ def _quote(dialect: Any, name: str) -> str:
     return ".".join(dialect.identifier_preparer.quote(part) for part in name.split("."))
 
 
-def line_queries(dialect: Any, table: str, columns: Mapping[str, str]) -> list[str]:
-    """SELECT key, rest, 生年月日, 異動年月日 FROM table, in key order (byte order), as the
-    statements to run one after the other in one transaction. A NULL key reads as '' and comes
-    first: SQLite sorts NULLs first by itself; PostgreSQL reads them by a query of their own, so
-    that the ordered query can follow an index on the key in the "C" collation instead of sorting
-    (an index gives its NULLs last)."""
+def line_query(dialect: Any, table: str, columns: Mapping[str, str]) -> str:
+    """SELECT key, rest, 生年月日, 異動年月日 FROM table ORDER BY key (byte order), for SQLite or
+    PostgreSQL. A NULL key reads as '' and comes first (PostgreSQL is told so: NULLS FIRST, which
+    no default index gives, so it sorts; measured, a sort is cheaper there than following an
+    index, see docs/benchmarks.md)."""
     postgres = dialect.name == "postgresql"
     if not postgres and dialect.name != "sqlite":
         raise ValueError(dialect.name)
@@ -87,13 +86,11 @@ def line_queries(dialect: Any, table: str, columns: Mapping[str, str]) -> list[s
     rest = f"convert_to({fields}, 'UTF8')" if postgres else f"CAST({fields} AS BLOB)"
     dates = ", ".join(text[f] for f in DATE_FIELDS)
     key = _quote(dialect, columns[KEY])
-    select = f"SELECT coalesce({text[KEY]}, ''), {rest}, {dates} FROM {_quote(dialect, table)}"
-    if not postgres:
-        return [f"{select} ORDER BY {key} COLLATE BINARY"]
-    return [
-        f"{select} WHERE {key} IS NULL",
-        f'{select} WHERE {key} IS NOT NULL ORDER BY {key} COLLATE "C"',
-    ]
+    order = f'{key} COLLATE "C" NULLS FIRST' if postgres else f"{key} COLLATE BINARY"
+    return (
+        f"SELECT coalesce({text[KEY]}, ''), {rest}, {dates} "
+        f"FROM {_quote(dialect, table)} ORDER BY {order}"
+    )
 
 
 class Validity:

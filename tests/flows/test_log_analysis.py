@@ -17,13 +17,16 @@ from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from ruamel.yaml import YAML
 
+from flows.emergency import Mode, emergency_response
 from flows.log_analysis import log_analysis
 from flows.runtime import runtime
 from jukinet.accesslog.synthetic import Truth, synthetic_config, write_logs
+from jukinet.forms.chapter1 import DiscoveryReport
 from tasks.access_logs import artifact_key
+from tests.flows import scenarios as s
 from tests.flows import scenarios3 as t
-from tests.flows.conftest import Driver
-from tests.flows.test_chapter3 import _reported
+from tests.flows.conftest import Driver, Run, start
+from tests.flows.test_chapter2 import _incident_number
 from tests.flows.test_integrity_gate import _logs_text
 
 
@@ -71,11 +74,21 @@ def _artifact(key: str) -> str:
         return str(found[0].data)
 
 
-def test_a_level_2_incident_finds_the_planted_cause_and_is_raised_by_the_chief(
+def _drill_reported(driver: Driver) -> tuple[Run, str]:
+    """A drill (訓練): 第1章 → C3.S1.2 → C3.S1.4."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.DRILL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="権限外の操作の痕跡")
+    driver.answer("C3.S1.2#1", t.OPERATOR, **t.report(t.L2_2))
+    driver.answer("C3.S1.4#1", t.OFFICER, **t.FORWARD)
+    return run, number
+
+
+def test_a_drill_finds_the_planted_cause_in_the_logs_and_the_chief_raises_the_level(
     driver: Driver, logs: Logs
 ) -> None:
     began = datetime.now(UTC)
-    run, number = _reported(driver, t.L2_2)
+    run, number = _drill_reported(driver)
     driver.answer("C3.S2#1", t.CHIEF, **t.instruction(False))
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())
     driver.answer("C3.S3#1", t.SEC_ADMIN, **t.determination(2, t.L2_2))

@@ -126,8 +126,8 @@ def test_width_and_trailing_spaces_count_only_when_not_normalised(
 def test_a_row_without_a_key_is_invalid_and_keeps_the_order(
     engines: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """PostgreSQL reads the NULL keys by a statement of their own before the ordered rows; the
-    rows were written with the NULL key last."""
+    """A NULL key reads as '' and comes first on every engine (the rows were written with the
+    NULL key last)."""
     urls = {
         engine: f"sqlite:///{tmp_path / f'{n}.sqlite3'}"
         if engine == "sqlite"
