@@ -16,7 +16,6 @@ Times are the median of --repeat runs. Results go to benches/results/access_logs
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import subprocess
@@ -25,16 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benches.spawn import in_child, peak_mb
 from jukinet.accesslog.analyse import analyse
 from jukinet.accesslog.synthetic import synthetic_config, write_logs
-
-
-def peak_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -70,20 +62,6 @@ def _analysis(folder: Path) -> dict[str, Any]:
         "peak_mb": peak_mb(),
         "peak_before_mb": before,
     }
-
-
-def _child(conn: Any, target: Any, args: tuple[Any, ...]) -> None:
-    conn.send(target(*args))
-
-
-def in_child(target: Any, *args: Any) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_child, args=(child, target, args))
-    process.start()
-    result: dict[str, Any] = parent.recv()
-    process.join()
-    return result
 
 
 def measure(lines: int, folder: Path, repeat: int) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from benches.spawn import in_child, peak_mb
 from jukinet.integrity.compare import FIELDS, KEY, Side, compare, reader_request
 from jukinet.integrity.synthetic import generate, plant, write_table
 
@@ -44,14 +44,6 @@ HERE = Path(__file__).resolve().parent
 # reladiff bisects text keys only between bounds made of " -0-9A-Z_a-z": keys of other
 # characters (the planted full-width ones) must be left out or it stops (reladiff_run.py)
 MAX_KEY = "zzzzzzzzzzzzzzzz"
-
-
-def peak_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 def _scan(side: Side) -> dict[str, Any]:
@@ -105,21 +97,6 @@ def _check(cs: Side, registry: Side) -> dict[str, Any]:
         "peak_before_mb": before,
         "reader_peak_mb": report.reader_peak_mb,
     }
-
-
-def _child(conn: Any, target: Any, args: tuple[Any, ...]) -> None:
-    conn.send(target(*args))
-
-
-def in_child(target: Any, *args: Any) -> dict[str, Any]:
-    """target(*args) in a fresh spawned process."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=_child, args=(child, target, args))
-    process.start()
-    result: dict[str, Any] = parent.recv()
-    process.join()
-    return result
 
 
 def truth_keys(truth: Any) -> dict[str, set[tuple[str | None, str]]]:

@@ -13,14 +13,26 @@ from tests.flows.conftest import Driver, Run, away, start
 from tests.flows.test_chapter2 import _documents, _incident_number, _mails_for, _records
 
 
-def _reported(driver: Driver, *examples: str) -> tuple[Run, str]:
+def _reported(driver: Driver, *examples: str, mode: Mode = Mode.REAL) -> tuple[Run, str]:
     """第1章 → C3.S1.2 → C3.S1.4."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.REAL)
+    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), mode)
     number = _incident_number(driver)
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="権限外の操作の痕跡")
     driver.answer("C3.S1.2#1", t.OPERATOR, **t.report(*examples))
     driver.answer("C3.S1.4#1", t.OFFICER, **t.FORWARD)
     return run, number
+
+
+def convene_and_resume_after_raise(driver: Driver) -> None:
+    """After a raise to level 3 at C3.S5: the meeting (C3.S4), integrity, resumption, C3.2."""
+    driver.answer("C3.S4.1#1", t.CHIEF, **t.CONVENING)
+    driver.answer("C3.S4.3#1", t.CHIEF, **t.meeting())
+    driver.answer("C3.S4.D6#1", t.CHIEF, **t.PUBLICITY_APPROVED)
+    driver.answer("C3.S4.D8.1#1", t.CHIEF, **t.REVIEW_PROCEED)
+    driver.answer("C3.S6.1.r1.integrity.1#1", t.SEC_ADMIN, **t.CONSISTENT)
+    driver.answer("C3.S6.1.r1#1", t.CHIEF, **t.RESUME)
+    driver.answer("C3.S6.2#1", t.SEC_ADMIN, **t.RESUMPTION)
+    driver.answer("C3.2#1", t.CHIEF, **t.PERMANENT)
 
 
 def _resume_and_close(driver: Driver, approval_key: str) -> None:
@@ -386,14 +398,7 @@ def test_a_level_raised_at_the_findings_convenes_the_meeting_then(driver: Driver
             "raise_reason": "外部への送信が判明",
         },
     )
-    driver.answer("C3.S4.1#1", t.CHIEF, **t.CONVENING)
-    driver.answer("C3.S4.3#1", t.CHIEF, **t.meeting())
-    driver.answer("C3.S4.D6#1", t.CHIEF, **t.PUBLICITY_APPROVED)
-    driver.answer("C3.S4.D8.1#1", t.CHIEF, **t.REVIEW_PROCEED)
-    driver.answer("C3.S6.1.r1.integrity.1#1", t.SEC_ADMIN, **t.CONSISTENT)
-    driver.answer("C3.S6.1.r1#1", t.CHIEF, **t.RESUME)
-    driver.answer("C3.S6.2#1", t.SEC_ADMIN, **t.RESUMPTION)
-    driver.answer("C3.2#1", t.CHIEF, **t.PERMANENT)
+    convene_and_resume_after_raise(driver)
     assert run.join() == number
 
     store = runtime().store

@@ -17,16 +17,14 @@ from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from ruamel.yaml import YAML
 
-from flows.emergency import Mode, emergency_response
+from flows.emergency import Mode
 from flows.log_analysis import log_analysis
 from flows.runtime import runtime
 from jukinet.accesslog.synthetic import Truth, synthetic_config, write_logs
-from jukinet.forms.chapter1 import DiscoveryReport
 from tasks.access_logs import artifact_key
-from tests.flows import scenarios as s
 from tests.flows import scenarios3 as t
-from tests.flows.conftest import Driver, Run, start
-from tests.flows.test_chapter2 import _incident_number
+from tests.flows.conftest import Driver
+from tests.flows.test_chapter3 import _reported, convene_and_resume_after_raise
 from tests.flows.test_integrity_gate import _logs_text
 
 
@@ -74,21 +72,11 @@ def _artifact(key: str) -> str:
         return str(found[0].data)
 
 
-def _drill_reported(driver: Driver) -> tuple[Run, str]:
-    """A drill (訓練): 第1章 → C3.S1.2 → C3.S1.4."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration("不正行為")), Mode.DRILL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="不正行為", reason="権限外の操作の痕跡")
-    driver.answer("C3.S1.2#1", t.OPERATOR, **t.report(t.L2_2))
-    driver.answer("C3.S1.4#1", t.OFFICER, **t.FORWARD)
-    return run, number
-
-
 def test_a_drill_finds_the_planted_cause_in_the_logs_and_the_chief_raises_the_level(
     driver: Driver, logs: Logs
 ) -> None:
     began = datetime.now(UTC)
-    run, number = _drill_reported(driver)
+    run, number = _reported(driver, t.L2_2, mode=Mode.DRILL)
     driver.answer("C3.S2#1", t.CHIEF, **t.instruction(False))
     driver.answer("C3.S2.1#1", t.OPERATOR, **t.measures())
     driver.answer("C3.S3#1", t.SEC_ADMIN, **t.determination(2, t.L2_2))
@@ -105,14 +93,7 @@ def test_a_drill_finds_the_planted_cause_in_the_logs_and_the_chief_raises_the_le
         raise_level="レベル3に引き上げる（新たな事実による）",
         raise_reason="ログの解析で op04 による大量の照会が判明",
     )
-    driver.answer("C3.S4.1#1", t.CHIEF, **t.CONVENING)
-    driver.answer("C3.S4.3#1", t.CHIEF, **t.meeting())
-    driver.answer("C3.S4.D6#1", t.CHIEF, **t.PUBLICITY_APPROVED)
-    driver.answer("C3.S4.D8.1#1", t.CHIEF, **t.REVIEW_PROCEED)
-    driver.answer("C3.S6.1.r1.integrity.1#1", t.SEC_ADMIN, **t.CONSISTENT)
-    driver.answer("C3.S6.1.r1#1", t.CHIEF, **t.RESUME)
-    driver.answer("C3.S6.2#1", t.SEC_ADMIN, **t.RESUMPTION)
-    driver.answer("C3.2#1", t.CHIEF, **t.PERMANENT)
+    convene_and_resume_after_raise(driver)
     assert run.join() == number
 
     store = runtime().store
