@@ -157,15 +157,19 @@ def _csv_lines(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     lines = _decoded(raw, encoding, tally)
     header: dict[str, int] | None = None
-    missing: list[str] = []
+    unusable = ""  # why no line of the file can be read, if so
     for number, text in lines:
-        if header is None:
+        if header is None and number == 1:
             names = next(csv.reader([text.lstrip("\ufeff")]), [])
             header = {name.strip(): i for i, name in enumerate(names)}
             missing = [f"{TITLES[n]}（{c}）" for n, c in required.items() if c not in header]
+            if missing:
+                unusable = "見出しに列がありません: " + "、".join(missing)
             continue
-        if missing:
-            tally.bad(number, "見出しに列がありません: " + "、".join(missing))
+        if header is None:
+            header, unusable = {}, f"1行目の見出しを文字コード（{encoding}）として読めません"
+        if unusable:
+            tally.bad(number, unusable)
             continue
         if not text.strip():
             continue

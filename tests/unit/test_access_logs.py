@@ -147,3 +147,13 @@ def test_many_subjects_are_gathered_so_memory_stays_bounded(tmp_path: Path) -> N
     assert len(unknown) == 501
     others = next(f for f in unknown if f.subject.startswith("その他"))
     assert others.count == 100 and sum(f.count for f in unknown) == 600
+
+
+def test_a_header_in_another_encoding_makes_every_line_malformed(tmp_path: Path) -> None:
+    """A Shift_JIS file read as UTF-8: no line is taken for a header by mistake."""
+    text = "日時,操作者\n2026-11-02T10:00:00,op01\n2026-11-02T10:00:01,op02\n"
+    (tmp_path / "cs_sjis.csv").write_bytes(text.encode("cp932"))
+    analysis = analyse([tmp_path / "cs_sjis.csv"], synthetic_config(tmp_path))
+    (tally,) = analysis.files
+    assert tally.lines == 3 and tally.malformed == 3 and tally.events == 0
+    assert "1行目の見出しを文字コード（utf-8）として読めません" in tally.malformed_lines[1][1]
