@@ -150,6 +150,7 @@ class Rules:
         self._firewall_networks = _networks(config.firewall_allowed)
         self._inside: dict[tuple[str, str], bool] = {}
         self._lookups: dict[str, deque[datetime]] = {}
+        self._prune_at = WINDOWS
         self._failures: dict[tuple[str, str], list[datetime]] = {}
         self._window = timedelta(minutes=config.auth_failures.minutes)
 
@@ -200,8 +201,9 @@ class Rules:
 
     def _lookup(self, e: Event) -> None:
         """More than `bulk_lookups` lookups by one operator within any hour (a sliding window)."""
-        if len(self._lookups) > WINDOWS:
+        if len(self._lookups) > self._prune_at:  # amortised: the limit doubles with the live ones
             self._lookups = {k: w for k, w in self._lookups.items() if w and w[-1] > e.time - HOUR}
+            self._prune_at = max(WINDOWS, 2 * len(self._lookups))
         window = self._lookups.setdefault(e.operator, deque())
         if window and e.time < window[-1]:  # a line out of time order: keep the window sorted
             times = sorted([*window, e.time])
