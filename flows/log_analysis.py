@@ -12,7 +12,7 @@ from pydantic import Field
 
 from flows.emergency import rename_run
 from flows.runtime import current_flow_run_id, publish_journal, runtime
-from jukinet.forms.access_logs import LogSelection
+from jukinet.forms.access_logs import LogSelection, selection_problems
 from tasks.access_logs import analyse_and_record
 
 CLAUSE = "C3.S5"
@@ -24,8 +24,7 @@ def log_analysis(
         str,
         Field(
             title="解析するファイル（任意）",
-            description="ログのフォルダにあるファイルの名前（複数は改行か読点で区切る）。"
-            "空欄の場合はフォルダのすべてのファイルを解析します",
+            description=LogSelection.model_fields["files"].description,
         ),
     ] = "",
     incident_number: Annotated[
@@ -44,11 +43,9 @@ def log_analysis(
             "操作者・端末・接続元）が設定されていません"
         )
     store = runtime().store
-    names = LogSelection(files=files).names
-    if any("/" in n or "\\" in n for n in names):
-        raise ValueError(
-            "解析するファイル: ファイルの名前だけを記入してください（フォルダは指定できません）"
-        )
+    selection = LogSelection(files=files)
+    if problems := selection_problems(selection):
+        raise ValueError(f"解析するファイル: {problems[0]}")
     run = current_flow_run_id()[:8]
     number = incident_number.strip()
     incident = store.incident(number) if number else None
@@ -61,7 +58,7 @@ def log_analysis(
         CLAUSE,
         f"{number or '-'}|LOGS.{run}",
         "システム（アクセスログ解析）",
-        names,
+        selection.names,
     )
     if incident is not None:
         publish_journal(incident)

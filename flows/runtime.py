@@ -116,6 +116,11 @@ def run_step(
     return value
 
 
+def artifact_key(prefix: str, name: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits and dashes) for `name`."""
+    return prefix + "".join(c if c.isascii() and c.isalnum() else "-" for c in name).lower()
+
+
 def journal_key(incident: Incident) -> str:
     seq = incident.number.rsplit("-", 1)[-1]
     return f"keika-{incident.municipality_code}-{incident.fiscal_year}-{seq}"

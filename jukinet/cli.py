@@ -68,7 +68,7 @@ def _check_access_logs(cfg: Config, home: Path) -> int:
         return 0
     from jukinet.accesslog.analyse import layout_for
 
-    folder = Path(logs.folder) if Path(logs.folder).is_absolute() else home / logs.folder
+    folder = logs.folder_in(home)
     if folder.exists() and not folder.is_dir():
         print(
             f"設定の誤り: アクセスログのフォルダ {folder} がフォルダではありません", file=sys.stderr

@@ -488,7 +488,7 @@ def place_drill_logs(home: Path, config: Config) -> None:
     logs = config.town.access_logs
     if logs is None:
         return
-    folder = Path(logs.folder) if Path(logs.folder).is_absolute() else home / logs.folder
+    folder = logs.folder_in(home)
     if folder.is_dir() and any(folder.iterdir()):
         return
     from jukinet.accesslog.synthetic import write_logs

@@ -23,7 +23,8 @@ def inline_text(text: str) -> str:
     return escaped.replace("\r", " ").replace("\n", " ")
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """Staff-typed text in a Markdown table cell."""
     return inline_text(text).replace("|", "｜")
 
 
@@ -40,7 +41,7 @@ def render_journal(
     lines = [
         f"# {drill}経過記録 {incident.number}",
         "",
-        f"- 概要: {_cell(incident.summary)}",
+        f"- 概要: {table_cell(incident.summary)}",
         f"- 区分: {incident.emergency_class or '確認中'}　状態: {incident.state}",
         f"- 受付: {to_wareki_datetime(incident.opened_at)}",
     ]
@@ -65,7 +66,7 @@ def render_journal(
         actor = r.actor + (f"（{r.on_behalf_of}）" if r.on_behalf_of else "")
         row = (
             f"| {to_wareki_datetime(r.recorded_at, seconds=True)} | {r.clause} {clause_title(r.clause)} "
-            f"| {r.kind} | {_cell(actor)} | {_cell(r.summary)} |"
+            f"| {r.kind} | {table_cell(actor)} | {table_cell(r.summary)} |"
         )
         lines.append(f"| {r.seq} {row} `{r.hash[:HASH_SHOWN]}` |" if hashes else row)
     lines += [
@@ -82,7 +83,7 @@ def render_journal(
         if n.status != "sent" and n.last_error:
             status += f"（試行 {n.attempts} 回）"
         lines.append(
-            f"| {n.doc_number} | {_cell(n.subject)} | {_cell(n.recipient)} "
+            f"| {n.doc_number} | {table_cell(n.subject)} | {table_cell(n.recipient)} "
             f"| {CHANNELS.get(n.channel, n.channel)} | {n.clause} | {status} |"
         )
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
+from flows.runtime import artifact_key as keyed
 from flows.runtime import runtime, step_task
 from jukinet.accesslog.analyse import analyse, layout_for
 from jukinet.accesslog.report import details, markdown
@@ -21,8 +22,7 @@ FAILED = "アクセスログの解析（失敗）"
 
 
 def log_folder(config: AccessLogAnalysis) -> Path:
-    folder = Path(config.folder)
-    return folder if folder.is_absolute() else runtime().settings.home / folder
+    return config.folder_in(runtime().settings.home)
 
 
 def listing(config: AccessLogAnalysis) -> list[Path]:
@@ -54,8 +54,7 @@ def chosen(config: AccessLogAnalysis, names: list[str]) -> tuple[list[Path], lis
 
 
 def artifact_key(name: str) -> str:
-    """Prefect artifact keys: lowercase letters, digits and dashes."""
-    return "access-log-" + "".join(c if c.isascii() and c.isalnum() else "-" for c in name).lower()
+    return keyed("access-log-", name)
 
 
 def analyse_and_record(

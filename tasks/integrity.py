@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from sqlalchemy.exc import SQLAlchemyError
 
+from flows.runtime import artifact_key as keyed
 from flows.runtime import runtime, step_task
 from jukinet.integrity.check import run_check, summary
 from jukinet.integrity.compare import IntegrityError, Report
@@ -22,8 +23,7 @@ FAILED = "整合性の照合（失敗）"
 
 
 def artifact_key(name: str) -> str:
-    """Prefect artifact keys: lowercase letters, digits and dashes."""
-    return "seigousei-" + "".join(c if c.isascii() and c.isalnum() else "-" for c in name).lower()
+    return keyed("seigousei-", name)
 
 
 def markdown(outcome: dict[str, Any], title: str) -> str:

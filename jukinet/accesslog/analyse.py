@@ -18,6 +18,7 @@ from pathlib import Path
 from jukinet.accesslog.read import Event, FileTally, read_events
 from jukinet.accesslog.rules import Finding, Rules, Severity
 from jukinet.config.access_logs import AccessLogAnalysis, LogSource
+from jukinet.plan import ThreatLevel
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Analysis:
         return min((f.rule.severity for f in self.findings), key=order.index, default=None)
 
     def supports_level3(self) -> bool:
-        return any(f.rule.level.startswith("C3.A.L3") for f in self.findings)
+        return any(f.rule.example.level is ThreatLevel.L3 for f in self.findings)
 
 
 def layout_for(path: Path, config: AccessLogAnalysis) -> LogSource | None:

@@ -11,17 +11,13 @@ from typing import Any
 from jukinet.accesslog.analyse import Analysis
 from jukinet.accesslog.calendar import JST
 from jukinet.accesslog.rules import Finding, Severity
-from jukinet.journal import inline_text
+from jukinet.journal import table_cell
 
 RECORDED = 200  # findings in the audit record's details (all are in the artifact)
 
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def _cell(text: str) -> str:
-    return inline_text(text).replace("|", "｜")
 
 
 def severities(analysis: Analysis) -> Counter[str]:
@@ -53,17 +49,13 @@ def exhibit(outcome: dict[str, Any], shown: int = 10) -> str:
     (`details` and `summary`)."""
     lines = [outcome["summary"]]
     for f in outcome["findings"][:shown]:
-        first, last = (
-            _when(datetime.fromisoformat(f[k])) if f[k] else "-" for k in ("first", "last")
-        )
-        period = first if first == last else f"{first} 〜 {last}"
         lines.append(
-            f"【{f['severity']}】{f['title']}: {f['subject']}（{f['count']:,} 件、{period}"
+            f"【{f['severity']}】{f['title']}: {f['subject']}（{f['count']:,} 件、{f['period']}"
             + (f"、{f['detail']}" if f["detail"] else "")
-            + f"）→ {f['level']} {f['level_text']}"
+            + f"）→ {f['level_text']}"
         )
-    if len(outcome["findings"]) > shown:
-        lines.append(f"（ほか {len(outcome['findings']) - shown} 件は成果物を参照）")
+    if outcome["findings_total"] > shown:
+        lines.append(f"（ほか {outcome['findings_total'] - shown} 件は成果物を参照）")
     return "\n".join(lines)
 
 
@@ -88,8 +80,8 @@ def markdown(analysis: Analysis, title: str) -> str:
             "| 重要度 | 所見 | 対象 | 件数 | 期間 | 内容 | 根拠となる行 | 脅威度の例 |",
             "|---|---|---|---|---|---|---|---|",
             *(
-                f"| {f.rule.severity.value} | {f.rule.title} | {_cell(f.subject)} | {f.count:,} "
-                f"| {_period(f)} | {_cell(f.detail()) or '-'} | {_cell(' '.join(f.refs))}"
+                f"| {f.rule.severity.value} | {f.rule.title} | {table_cell(f.subject)} | {f.count:,} "
+                f"| {_period(f)} | {table_cell(f.detail()) or '-'} | {table_cell(' '.join(f.refs))}"
                 f"{' ほか' if f.count > len(f.refs) else ''} | {f.rule.level} {f.rule.level_text} |"
                 for f in analysis.findings
             ),
@@ -103,7 +95,7 @@ def markdown(analysis: Analysis, title: str) -> str:
         "| ファイル | ログ | 行数 | 読めない行 | 時刻の順でない行 | SHA-256 |",
         "|---|---|---|---|---|---|",
         *(
-            f"| {_cell(t.file)} | {_cell(t.source)} | {t.lines:,} | {t.malformed:,} "
+            f"| {table_cell(t.file)} | {table_cell(t.source)} | {t.lines:,} | {t.malformed:,} "
             f"| {t.out_of_order:,} | `{t.sha256}` |"
             for t in analysis.files
         ),
@@ -116,13 +108,13 @@ def markdown(analysis: Analysis, title: str) -> str:
             "",
             "| ファイル | 行 | 理由 |",
             "|---|---|---|",
-            *(f"| {_cell(file)} | {n} | {_cell(reason)} |" for file, n, reason in bad),
+            *(f"| {table_cell(file)} | {n} | {table_cell(reason)} |" for file, n, reason in bad),
         ]
     if analysis.unmatched:
         lines += [
             "",
             "読み方（town.yaml access_logs.sources）の決まっていないファイル: "
-            + "、".join(_cell(name) for name in analysis.unmatched),
+            + "、".join(table_cell(name) for name in analysis.unmatched),
         ]
     lines += ["", f"解析に要した時間: {analysis.seconds:.1f} 秒"]
     return "\n".join(lines)
@@ -163,6 +155,7 @@ def details(analysis: Analysis) -> dict[str, Any]:
                 "count": f.count,
                 "first": f.first.isoformat() if f.first else None,
                 "last": f.last.isoformat() if f.last else None,
+                "period": _period(f),
                 "refs": f.refs,
                 "detail": f.detail(),
             }

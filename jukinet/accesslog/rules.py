@@ -18,6 +18,7 @@ from enum import StrEnum
 from jukinet.accesslog.calendar import JST, OfficeCalendar
 from jukinet.accesslog.read import Event
 from jukinet.config.access_logs import AccessLogAnalysis, LogKind
+from jukinet.plan import THREAT_LEVELS, ThreatExample, ThreatLevel
 
 HOUR = timedelta(hours=1)
 SUBJECT_CHARS = 64  # a subject longer than this is cut (a garbled column, not an ID)
@@ -32,34 +33,42 @@ class Severity(StrEnum):
     LOW = "低"
 
 
+def _example(level: ThreatLevel, number: int) -> ThreatExample:
+    return THREAT_LEVELS[level].examples[number - 1]
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
     title: str
     severity: Severity
-    level: str  # the example of C3.A it supports
-    level_text: str
+    example: ThreatExample  # the example of the plan's threat levels (C3.A) it supports
+
+    @property
+    def level(self) -> str:
+        """`C3.A.L3 (2)`"""
+        return f"{self.example.clause} ({self.example.number})"
+
+    @property
+    def level_text(self) -> str:
+        """The example as the level forms offer it: `レベル3-(2) ファイアウォールを通過した不正アクセス`"""
+        return self.example.label
 
 
+_L2, _L3 = ThreatLevel.L2, ThreatLevel.L3
 RULES = {
     r.id: r
     for r in (
-        Rule("unknown-operator", "権限のない操作者IDによる操作", Severity.HIGH, "C3.A.L3 (3)",
-             "レベル3 (3) 正規の権限によるものと確認できない端末操作"),
-        Rule("unknown-terminal", "権限のない端末からの操作", Severity.HIGH, "C3.A.L3 (3)",
-             "レベル3 (3) 正規の権限によるものと確認できない端末操作"),
-        Rule("bulk-lookups", "大量の照会", Severity.HIGH, "C3.A.L3 (5)",
-             "レベル3 (5) 本人確認情報の不正利用又はそのおそれ"),
-        Rule("unknown-source", "認められていない接続元からの操作", Severity.HIGH, "C3.A.L3 (2)",
-             "レベル3 (2) ファイアウォールを通過した不正アクセス"),
+        Rule("unknown-operator", "権限のない操作者IDによる操作", Severity.HIGH, _example(_L3, 3)),
+        Rule("unknown-terminal", "権限のない端末からの操作", Severity.HIGH, _example(_L3, 3)),
+        Rule("bulk-lookups", "大量の照会", Severity.HIGH, _example(_L3, 5)),
+        Rule("unknown-source", "認められていない接続元からの操作", Severity.HIGH, _example(_L3, 2)),
         Rule("firewall-passed", "許可範囲外からの通信のファイアウォール通過", Severity.HIGH,
-             "C3.A.L3 (2)", "レベル3 (2) ファイアウォールを通過した不正アクセス"),
-        Rule("outside-hours", "執務時間外の操作", Severity.MEDIUM, "C3.A.L3 (3)",
-             "レベル3 (3) 正規の権限によるものと確認できない端末操作"),
-        Rule("auth-failures", "認証の失敗の繰り返し", Severity.MEDIUM, "C3.A.L2 (4)",
-             "レベル2 (4) その他脅威度が低いもの"),
+             _example(_L3, 2)),
+        Rule("outside-hours", "執務時間外の操作", Severity.MEDIUM, _example(_L3, 3)),
+        Rule("auth-failures", "認証の失敗の繰り返し", Severity.MEDIUM, _example(_L2, 4)),
         Rule("firewall-denied", "許可範囲外からの通信（ファイアウォールで遮断）", Severity.LOW,
-             "C3.A.L2 (2)", "レベル2 (2) ファイアウォールを通過しなかった不正アクセス"),
+             _example(_L2, 2)),
     )
 }  # fmt: skip
 

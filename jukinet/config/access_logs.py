@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -136,6 +137,11 @@ class AccessLogAnalysis(_Strict):
     line_refs: int = Field(
         default=10, ge=1, le=200, title="所見ごとに示す行の数", description="件数は全件を数えます"
     )
+
+    def folder_in(self, home: Path) -> Path:
+        """The log folder: `folder` itself when absolute, else below JUKINET_HOME."""
+        folder = Path(self.folder)
+        return folder if folder.is_absolute() else home / folder
 
     @field_validator("networks", "firewall_allowed")
     @classmethod
