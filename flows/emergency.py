@@ -13,7 +13,6 @@ from typing import Annotated
 from prefect import flow, get_client
 from prefect.deployments import run_deployment
 from prefect.logging import get_run_logger
-from pydantic import Field
 
 from flows.failure import equipment_failure
 from flows.human import ask
@@ -21,11 +20,13 @@ from flows.runtime import (
     current_flow_run_id,
     in_deployment,
     run_step,
+    run_url,
     runtime,
     step_task,
 )
 from flows.unauthorized import unauthorized_act
 from jukinet.forms.chapter1 import Classification, DiscoveryReport
+from jukinet.forms.common import MODE_HINT, parameter
 from jukinet.plan import EMERGENCY_CLASS_TEXT, EmergencyClass, Role
 from tasks.chapter1 import fix_classification, register_incident, report_discovery
 
@@ -89,9 +90,9 @@ def start_chapter3(number: str, drill: bool, clause: str = "C1.2.UNAUTHORIZED") 
 def emergency_response(
     report: Annotated[
         DiscoveryReport,
-        Field(json_schema_extra={"title": "発見報告", "description": DiscoveryReport.__doc__}),
+        parameter("発見報告", DiscoveryReport.__doc__),
     ],
-    mode: Annotated[Mode, Field(json_schema_extra={"title": "実施区分"})],
+    mode: Annotated[Mode, parameter("実施区分", MODE_HINT)],
 ) -> str:
     """Declare an emergency (C1.1), confirm its class (C1.2) and run its chapter."""
     drill = mode is Mode.DRILL
@@ -102,15 +103,7 @@ def emergency_response(
         f"{number} 第1章 緊急時対応 {report.discovered_on.isoformat()}",
         [number, "第1章", *(["訓練"] if drill else [])],
     )
-    ui = runtime().config.town.ui_url.rstrip("/")
-    run_step(
-        incident,
-        "C1.1.report",
-        report_discovery,
-        number,
-        report,
-        f"{ui}/runs/flow-run/{current_flow_run_id()}",
-    )
+    run_step(incident, "C1.1.report", report_discovery, number, report, run_url())
 
     answer = ask(
         incident,

@@ -17,7 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_run_logger
 
-from flows.runtime import runtime
+from flows.runtime import run_url, runtime
 from jukinet.notices.recipients import Recipient, for_deputies, for_role
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Ask, Incident, utcnow
@@ -99,7 +99,7 @@ def _remind(incident: Incident, ask: Ask, stage: Stage, waited: float) -> bool:
                     "waited_minutes": f"{waited:.0f}",
                     "holders": holders,
                 },
-                "run_url": f"{rt.config.town.ui_url}/runs/flow-run/{ask.flow_run_id}",
+                "run_url": run_url(ask.flow_run_id),
             },
             key_suffix=suffix,
         )

@@ -14,6 +14,8 @@ A refused resumption sends the response back to 手順4 for another round.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from prefect import flow
 
 from flows.closing import close_when_delivered
@@ -31,6 +33,7 @@ from jukinet.forms.chapter2 import (
     RepairReport,
     prevention_problems,
 )
+from jukinet.forms.common import INCIDENT_NUMBER_HINT, parameter
 from jukinet.plan import FAILURE_TYPES, Role
 from tasks import chapter2_meeting
 from tasks.chapter2_meeting import (
@@ -66,7 +69,9 @@ CHECK_METHODS = "、".join(
 
 
 @flow(name="第2章 機器障害", flow_run_name="{incident_number} 第2章 機器障害")
-def equipment_failure(incident_number: str) -> str:
+def equipment_failure(
+    incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
+) -> str:
     """Carry out chapter 2 for one incident; returns its final state."""
     store = runtime().store
     inc = store.incident(incident_number)

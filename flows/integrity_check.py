@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from prefect import flow
-from pydantic import Field
 
 from flows.emergency import rename_run
 from flows.runtime import current_flow_run_id, publish_journal, runtime
+from jukinet.forms.common import OPTIONAL_INCIDENT_HINT, parameter
 from tasks.integrity import check_and_record
 
 CLAUSE = "C2.S5"
@@ -21,11 +21,7 @@ CLAUSE = "C2.S5"
 def integrity_check(
     incident_number: Annotated[
         str,
-        Field(
-            title="事案番号（任意）",
-            description="事案の対応中に確認する場合に入力します（例: 令和8年度-001）。"
-            "空欄の場合は事案の外の記録になります",
-        ),
+        parameter("事案番号（任意）", OPTIONAL_INCIDENT_HINT),
     ] = "",
 ) -> dict[str, Any]:
     """Compare now; returns the outcome (counts, the repair list's path; keys masked)."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from prefect import flow
-from pydantic import Field
 
 from flows.emergency import rename_run
 from flows.runtime import current_flow_run_id, publish_journal, runtime
 from jukinet.forms.access_logs import LogSelection, selection_problems
+from jukinet.forms.common import OPTIONAL_INCIDENT_HINT, parameter
 from tasks.access_logs import analyse_and_record
 
 CLAUSE = "C3.S5"
@@ -22,18 +22,11 @@ CLAUSE = "C3.S5"
 def log_analysis(
     files: Annotated[
         str,
-        Field(
-            title="解析するファイル（任意）",
-            description=LogSelection.model_fields["files"].description,
-        ),
+        parameter("解析するファイル（任意）", LogSelection.model_fields["files"].description),
     ] = "",
     incident_number: Annotated[
         str,
-        Field(
-            title="事案番号（任意）",
-            description="事案の対応中に解析する場合に入力します（例: 令和8年度-001）。"
-            "空欄の場合は事案の外の記録になります",
-        ),
+        parameter("事案番号（任意）", OPTIONAL_INCIDENT_HINT),
     ] = "",
 ) -> dict[str, Any]:
     """Analyse now; returns the outcome (counts, findings, the files' SHA-256)."""

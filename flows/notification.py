@@ -11,12 +11,19 @@ from typing import Annotated
 
 from prefect import flow
 from prefect.logging import get_run_logger
-from pydantic import Field
 
 from flows.emergency import Mode, rename_run, start_chapter3
-from flows.runtime import current_flow_run_id, in_deployment, publish_journal, run_step, runtime
+from flows.runtime import (
+    current_flow_run_id,
+    in_deployment,
+    publish_journal,
+    run_step,
+    run_url,
+    runtime,
+)
 from flows.unauthorized import unauthorized_act
 from jukinet.forms.chapter3 import OutsideNotification
+from jukinet.forms.common import MODE_HINT, parameter
 from tasks.chapter3_report import register_notification, report_notification
 
 
@@ -24,9 +31,9 @@ from tasks.chapter3_report import register_notification, report_notification
 def outside_notification(
     notification: Annotated[
         OutsideNotification,
-        Field(json_schema_extra={"title": "通報", "description": OutsideNotification.__doc__}),
+        parameter("通報", OutsideNotification.__doc__),
     ],
-    mode: Annotated[Mode, Field(json_schema_extra={"title": "実施区分"})],
+    mode: Annotated[Mode, parameter("実施区分", MODE_HINT)],
 ) -> str:
     """Receive the notification (C3.S1.3) and hand it to 住基ネット担当者 in chapter 3."""
     drill = mode is Mode.DRILL
@@ -42,15 +49,14 @@ def outside_notification(
         f"{number} 第3章 通報受付 {notification.received_on.isoformat()}",
         [number, "通報受付", *(["訓練"] if drill else [])],
     )
-    ui = runtime().config.town.ui_url.rstrip("/")
     if in_deployment():
         started = run_step(incident, "C3.S1.3.ch3", start_chapter3, number, drill, "C3.S1.3")
-        run_url = f"{ui}/runs/flow-run/{started}"
-        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, run_url)
+        link = run_url(started)
+        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, link)
         publish_journal(incident)
         get_run_logger().info("第3章 不正行為を開始しました（フロー実行 %s）", started)
     else:  # tests: in-process, where pauses block instead of suspending
-        run_url = f"{ui}/runs/flow-run/{current_flow_run_id()}"
-        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, run_url)
+        link = run_url()
+        run_step(incident, "C3.S1.3.notice", report_notification, number, notification, link)
         unauthorized_act(number)
     return number

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from prefect import flow
 from prefect.logging import get_run_logger
-from pydantic import Field
 
 from flows.emergency import rename_run
 from flows.human import ask
 from flows.runtime import current_flow_run_id, publish_journal, runtime
+from jukinet.forms.common import INCIDENT_NUMBER_HINT, parameter
 from jukinet.forms.staffing import Ratification, RatificationDecision
 from jukinet.plan import CLAUSE_TITLES, Role, clause_title
 from jukinet.store.models import Incident, utcnow
@@ -44,12 +44,8 @@ def _deputy_answers(incident: Incident) -> str | None:
 
 @flow(name="事後承認", flow_run_name="事後承認 {incident_number}", log_prints=False)
 def ratify(
-    incident_number: Annotated[
-        str, Field(title="事案番号", description="例: 令和8年度-001（経過記録の見出しにあります）")
-    ],
-    clause: Annotated[
-        str, Field(title="措置の根拠の条項", description="例: C3.S2.1（条項の一覧は計画の索引）")
-    ],
+    incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
+    clause: Annotated[str, parameter("措置の根拠の条項", "例: C3.S2.1（条項の一覧は計画の索引）")],
 ) -> str:
     """Ask the chief to approve (or not) one measure already taken; returns the record's summary."""
     store = runtime().store

@@ -16,6 +16,8 @@ from typing import Any, ParamSpec, TypeVar
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import ArtifactUpdate
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.context import FlowRunContext
 from prefect.tasks import Task
 from pydantic import BaseModel
@@ -102,6 +104,13 @@ def current_flow_run_id() -> str:
     return str(ctx.flow_run.id)
 
 
+def run_url(flow_run_id: str | None = None) -> str:
+    """The run's page in Prefect's V2 UI, which the UI's root opens and which masks approval codes
+    (`http://127.0.0.1:4200/v2/runs/flow-run/<id>`); the current run by default."""
+    ui = runtime().config.town.ui_url.rstrip("/")
+    return f"{ui}/v2/runs/flow-run/{flow_run_id or current_flow_run_id()}"
+
+
 def run_step(
     incident: Incident, step_key: str, task: Task[P, R], *args: P.args, **kwargs: P.kwargs
 ) -> R:
@@ -127,15 +136,27 @@ def journal_key(incident: Incident) -> str:
 
 
 def publish_journal(incident: Incident) -> None:
-    """Publish the 経過記録 as a new version of the incident's Markdown artifact."""
+    """Show the 経過記録 as it is now in the incident's Markdown artifact.
+
+    While this run published the newest version, that version is updated in place, so a run's
+    Artifacts tab holds one 経過記録 per stretch of publishing, not one per step (the store's
+    audit chain is the record; the artifact is its view). Otherwise a new version is created.
+    """
     if FlowRunContext.get() is None:
         return
     store = runtime().store
     current = store.incident(incident.number)
     markdown = render_journal(current, store.audit_records(current.id), store.notices(current.id))
-    create_markdown_artifact(
-        markdown=markdown, key=journal_key(current), description=f"経過記録 {current.number}"
-    )
+    key = journal_key(current)
+    with get_client(sync_client=True) as client:
+        newest = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key])),
+            limit=1,
+        )
+        if newest and str(newest[0].flow_run_id) == current_flow_run_id():
+            client.update_artifact(newest[0].latest_id, ArtifactUpdate(data=markdown))
+            return
+    create_markdown_artifact(markdown=markdown, key=key, description=f"経過記録 {current.number}")
 
 
 def step_task(name: str, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from prefect import flow
 
@@ -32,7 +32,7 @@ from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
-from flows.runtime import current_flow_run_id, publish_journal, run_step, runtime
+from flows.runtime import publish_journal, run_step, run_url, runtime
 from jukinet.accesslog.report import exhibit as log_exhibit
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
@@ -66,6 +66,7 @@ from jukinet.forms.chapter3 import (
     raise_problems,
     report_problems,
 )
+from jukinet.forms.common import INCIDENT_NUMBER_HINT, parameter
 from jukinet.plan import THREAT_LEVELS, Role, ThreatLevel
 from jukinet.store.models import Incident
 from tasks import chapter3_meeting
@@ -150,7 +151,9 @@ class Case:
 
 
 @flow(name="第3章 不正行為", flow_run_name="{incident_number} 第3章 不正行為")
-def unauthorized_act(incident_number: str) -> str:
+def unauthorized_act(
+    incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
+) -> str:
     """Carry out chapter 3 for one incident; returns its final state."""
     store = runtime().store
     incident = store.incident(incident_number)
@@ -189,10 +192,7 @@ def grasp_the_situation(incident: Incident) -> UnauthorizedReport:
     notification = notification_of(incident)
     report: UnauthorizedReport
     if notification is None:
-        ui = runtime().config.town.ui_url.rstrip("/")
-        run_step(
-            incident, "C3.S1.1", inform_officer, n, f"{ui}/runs/flow-run/{current_flow_run_id()}"
-        )
+        run_step(incident, "C3.S1.1", inform_officer, n, run_url())
         staff = ask(
             incident,
             "C3.S1.2",

@@ -113,6 +113,10 @@ def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS)
             "PREFECT_UI_API_URL": f"{ui_url}/api",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # The V2 UI (the one the root opens) masks approval codes and starts times in the
+            # browser's zone; the product's links point to it. No upgrade offers for the staff.
+            "PREFECT_SERVER_UI_V2_ENABLED": "true",
+            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
             # SQLite answers 503 "database is locked" under load; Prefect's clients retry 503
             # with backoff, 5 times by default — not always enough when many runs resume at once
             "PREFECT_CLIENT_MAX_RETRIES": "10",

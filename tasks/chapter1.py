@@ -11,6 +11,7 @@ from jukinet.notices import recipients
 from jukinet.notices.recipients import Recipient
 from jukinet.plan import EMERGENCY_CLASS_CLAUSE, Role
 from jukinet.store.models import Incident
+from jukinet.wareki import to_wareki_datetime
 from tasks.notify import notify
 
 
@@ -38,11 +39,15 @@ def register_incident(report: DiscoveryReport, drill: bool, origin_key: str) -> 
         incident.id,
         "C1.1",
         "受付",
-        f"{'【訓練】' if drill else ''}発見報告を受け付けました（報告者 {report.reporter}、"
+        f"{'【訓練】' if drill else ''}発見報告を受け付けました（発見 "
+        f"{to_wareki_datetime(report.discovered)}（日本時間）、報告者 {report.reporter}、"
         f"見立て {report.presumed.value}）",
         event_key=f"{incident.number}|opened",
         actor=report.reporter,
-        details={"declaration": report.model_dump(mode="json")},
+        details={
+            "declaration": report.model_dump(mode="json"),
+            "discovered": report.discovered.isoformat(),
+        },
     )
     get_run_logger().info("事案 %s を受け付けました", incident.number)
     return incident.number

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from jukinet.drill.api import Api, Pause, Run
 from jukinet.drill.constants import CHAPTER_TAGS, ENDED_BADLY, POLL_SECONDS, REFUSED
@@ -64,14 +65,10 @@ class Drill:
         """Drive the incident to its end; returns the incident number."""
         start = self.scenario.start
         deployment = self.api.deployment(*start.deployment)
-        parameters = fill(
-            deployment.get("parameter_openapi_schema") or {},
-            {start.block: self.scenario.opening, "実施区分": self.scenario.mode},
-            f"{start.block}・実施区分",
+        self.first_id = self.open_incident(
+            deployment, {start.block: self.scenario.opening, "実施区分": self.scenario.mode}
         )
-        first = self.api.start(str(deployment["id"]), parameters)
-        self.first_id = first.id
-        self.say(f"{start.label}を開始しました（フロー実行 {first.id}）")
+        self.say(f"{start.label}を開始しました（フロー実行 {self.first_id}）")
         deadline = time.monotonic() + self.timeout
         while True:
             if time.monotonic() > deadline:
@@ -80,6 +77,13 @@ class Drill:
                 assert self.number is not None
                 return self.number
             time.sleep(POLL_SECONDS)
+
+    def open_incident(self, deployment: dict[str, Any], opening: dict[str, Any]) -> str:
+        """Start the scenario's deployment with its titled parameters; returns the run's id."""
+        block = self.scenario.start.block
+        schema = deployment.get("parameter_openapi_schema") or {}
+        parameters = fill(schema, opening, f"{block}・実施区分")
+        return self.api.start(str(deployment["id"]), parameters).id
 
     def _timeout_message(self) -> str:
         where = f"事案 {self.number}" if self.number else f"フロー実行 {self.first_id}"
@@ -156,17 +160,17 @@ class Drill:
         if schema is None:
             return  # asked again on the next look, once the form is saved
         step = self._next_step(pause)
-        run_input = fill(
-            schema, step.answer, f"手順 {step.number} 件目（条項 {step.clause}）の回答"
-        )
-        status, reason = self.api.resume(run, run_input)
-        if status != "ACCEPT":
-            raise DrillFailed(
-                f"手順 {step.number} 件目（条項 {step.clause}）の回答をサーバーが受け付けませんでした: {reason}"
-            )
+        self.submit(run, schema, step)
         self.answered[run.id] = pause.key
         answerer = str(step.answer.get("回答者", "（回答者なし）"))
         self.waiting[run.id] = Submitted(step, pause, answerer)
+
+    def submit(self, run: Run, schema: dict[str, Any], step: Step) -> None:
+        """Resume the paused run with the step's answer (titled values → the form's names)."""
+        where = f"手順 {step.number} 件目（条項 {step.clause}）の回答"
+        status, reason = self.api.resume(run, fill(schema, step.answer, where))
+        if status != "ACCEPT":
+            raise DrillFailed(f"{where}をサーバーが受け付けませんでした: {reason}")
 
 
 # --- expectations --------------------------------------------------------------------------

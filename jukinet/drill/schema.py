@@ -15,7 +15,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+def resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
     """Follow `$ref` (#/definitions/X or #/$defs/X); `anyOf` with null picks the other branch."""
     for _ in range(20):
         if "$ref" in node:
@@ -34,7 +34,7 @@ def _titles(schema: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, str
     """title → property name; a property without its own title takes its referenced type's."""
     titles: dict[str, str] = {}
     for name, prop in (schema.get("properties") or {}).items():
-        title = prop.get("title") or _resolve(prop, root).get("title") or name
+        title = prop.get("title") or resolve(prop, root).get("title") or name
         titles[str(title)] = name
     return titles
 
@@ -58,7 +58,7 @@ def _choice(choices: list[str], value: str, where: str) -> str:
 
 
 def _value(node: Mapping[str, Any], root: Mapping[str, Any], value: Any, where: str) -> Any:
-    node = _resolve(node, root)
+    node = resolve(node, root)
     if "enum" in node:
         return _choice([str(c) for c in node["enum"]], str(value), where)
     kind = node.get("type")

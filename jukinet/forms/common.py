@@ -27,6 +27,24 @@ class Form(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def parameter(title: str, description: str | None = None) -> Any:
+    """A flow parameter's label in the UI's run form: `x: Annotated[str, parameter("事案番号")]`.
+
+    Prefect builds the run form from the flow's signature and labels a parameter with its Python
+    name, keeping only `json_schema_extra` (a Field's own title and description are dropped)."""
+    extra: dict[str, Any] = {"title": title}
+    if description:
+        extra["description"] = description
+    return Field(json_schema_extra=extra)
+
+
+INCIDENT_NUMBER_HINT = "例: 令和8年度-001（経過記録の見出し・フロー実行の名前にあります）"
+OPTIONAL_INCIDENT_HINT = (
+    "事案の対応中に行う場合に入力します（例: 令和8年度-001）。空欄の場合は事案の外の記録になります"
+)
+MODE_HINT = "訓練の場合は「訓練」を選んでください。訓練の通知には【訓練】と記され、訓練用の宛先にだけ送られます"
+
+
 ANSWERER_FIELD = "answerer"
 CODE_FIELD = "approval_code"
 REDACTED = "********"

@@ -84,7 +84,7 @@ APPROVAL: dict[str, Any] = {
     "by": CHIEF,
     "at": datetime(2026, 11, 27, 5, 0, tzinfo=UTC),  # 14時00分 in Japan
 }
-RUN_URL = "http://127.0.0.1:4200/runs/flow-run/00000000"
+RUN_URL = "http://127.0.0.1:4200/v2/runs/flow-run/00000000"
 
 # Meetings: what each chapter calls the matter and the measures the meeting approves (tasks/).
 MATTER_CH2, MEASURES_CH2 = "住基ネットの障害", "データ保護等の措置"
@@ -369,7 +369,7 @@ REMINDER: dict[str, Any] = {
         "waited_minutes": 21,
         "holders": "犬上 一郎",
     },
-    "run_url": "http://127.0.0.1:4200/runs/flow-run/00000000",
+    "run_url": "http://127.0.0.1:4200/v2/runs/flow-run/00000000",
 }
 
 

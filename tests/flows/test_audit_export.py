@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
+    ArtifactFilter,
+    ArtifactFilterKey,
+)
 from prefect.client.schemas.objects import Artifact
 
 from flows.emergency import Mode, emergency_response
-from flows.runtime import runtime
+from flows.runtime import journal_key, runtime
 from jukinet.audit_export import artifact_key, collect, render, sha256_hex
 from jukinet.forms.chapter1 import DiscoveryReport
+from jukinet.journal import render_journal
 from tasks.closing import keep_audit_copy
 from tests.flows import scenarios as s
 from tests.flows.conftest import Driver, answer_short_outage, start
@@ -82,3 +88,29 @@ def test_closing_keeps_the_trail_on_the_run_once(driver: Driver) -> None:
     (again,) = artifacts(key)
     assert again.data == artifact.data
     assert [r.kind for r in store.audit_records(incident.id)].count("監査記録の写し") == 1
+
+
+def test_the_journal_is_one_artifact_per_run_kept_current(driver: Driver) -> None:
+    """Each step updates the run's own 経過記録 instead of adding a version: a chapter's
+    Artifacts tab shows one, and it reads as the record ends."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
+    answer_short_outage(driver)
+    assert run.join() == number
+
+    store = runtime().store
+    incident = store.incident(number)
+    versions = artifacts(journal_key(incident))
+    runs = {a.flow_run_id for a in versions}
+    assert len(runs) == 2  # 第1章 and 第2章 (a subflow here)
+    assert len(versions) <= 3, [(a.flow_run_id, a.created) for a in versions]
+    with get_client(sync_client=True) as client:
+        (newest,) = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(
+                key=ArtifactCollectionFilterKey(any_=[journal_key(incident)])
+            )
+        )
+    assert newest.data == render_journal(
+        store.incident(number), store.audit_records(incident.id), store.notices(incident.id)
+    )

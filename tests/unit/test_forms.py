@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from jukinet.drill.schema import resolve as follow
 from jukinet.forms import chapter1, chapter2
 from jukinet.forms.chapter1 import Classification, DiscoveryReport
 from jukinet.forms.chapter2 import (
@@ -433,3 +434,54 @@ class TestSchema:
     def test_forms_refuse_unknown_fields(self) -> None:
         with pytest.raises(ValidationError):
             Classification.model_validate({"emergency_class": "障害", "reason": "x", "extra": 1})
+
+
+def deployment_parameters() -> list[tuple[str, str, dict[str, Any]]]:
+    """(deployment, parameter, its schema) of every deployment in prefect.yaml, as the run form
+    receives them (Prefect's `parameter_schema` of the entrypoint)."""
+    from importlib import import_module
+
+    from prefect.utilities.callables import parameter_schema
+    from ruamel.yaml import YAML
+
+    from jukinet.settings import PROJECT_ROOT
+
+    found = []
+    for deployment in YAML(typ="safe").load((PROJECT_ROOT / "prefect.yaml").read_text("utf-8"))[
+        "deployments"
+    ]:
+        module, name = deployment["entrypoint"].split(":")
+        flow = getattr(import_module(module.removesuffix(".py").replace("/", ".")), name)
+        schema = parameter_schema(flow).model_dump_for_openapi()
+        for parameter, node in schema["properties"].items():
+            found.append((deployment["name"], parameter, {**node, "$root": schema}))
+    return found
+
+
+class TestRunForms:
+    """The deployments' run forms: what a clerk sees under 'Custom run'."""
+
+    def test_every_parameter_is_labelled_in_japanese(self) -> None:
+        found = deployment_parameters()
+        assert {"incident_number", "report", "mode", "clause", "files"} <= {p for _, p, _ in found}
+        unlabelled = [
+            f"{d}.{p}: {node.get('title')!r}"
+            for d, p, node in found
+            if node.get("title") == p or not JAPANESE.search(str(node.get("title", "")))
+        ]
+        assert not unlabelled, unlabelled
+
+    def test_every_parameter_has_a_japanese_hint(self) -> None:
+        """Its own description, or (for a form) the form's docstring."""
+        missing = []
+        for d, p, node in deployment_parameters():
+            text = node.get("description") or follow(node, node["$root"]).get("description", "")
+            if not JAPANESE.search(str(text)):
+                missing.append(f"{d}.{p}")
+        assert not missing, missing
+
+    def test_choices_are_japanese(self) -> None:
+        for d, p, node in deployment_parameters():
+            target = follow(node, node["$root"])
+            if "enum" in target:
+                assert all(JAPANESE.search(v) for v in target["enum"]), f"{d}.{p}"

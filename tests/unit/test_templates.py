@@ -220,7 +220,7 @@ class TestContent:
         text = self.render("discovery_report")
         assert "発見日時　令和8年11月27日 8時45分" in text
         assert DECLARATION.observed in text
-        assert "http://127.0.0.1:4200/runs/flow-run/00000000" in text
+        assert "http://127.0.0.1:4200/v2/runs/flow-run/00000000" in text
 
     def test_failure_report_lists_the_identification(self) -> None:
         """C2.S1.3: セキュリティ責任者 reports through システム管理者, with remarks."""
@@ -558,7 +558,7 @@ class TestChapter3:
         assert "全国センターから、住基ネットのセキュリティを侵犯する不正行為に係る通報" in text
         assert "受信日時　令和8年11月27日 8時20分" in text
         assert f"通報の内容　{NOTIFICATION.content}" in text
-        assert "http://127.0.0.1:4200/runs/flow-run/00000000" in text
+        assert "http://127.0.0.1:4200/v2/runs/flow-run/00000000" in text
 
     def test_cooperation_and_receiving_body_requests(self) -> None:
         """C3.S2.1 asks for cooperation; C3.S2.4 asks the receiving body for its measures."""
