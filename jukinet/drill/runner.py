@@ -10,7 +10,7 @@ from typing import Any
 
 from jukinet.drill.api import Api, Pause, Run
 from jukinet.drill.constants import CHAPTER_TAGS, ENDED_BADLY, POLL_SECONDS, REFUSED
-from jukinet.drill.scenario import DrillFailed, Scenario, Step
+from jukinet.drill.scenario import DrillFailed, Scenario, ScenarioError, Step
 from jukinet.drill.schema import fill, slug
 
 
@@ -142,14 +142,23 @@ class Drill:
             )
 
     def unused(self) -> list[Step]:
-        """Answers the drill never asked for, e.g. for a branch the run did not take."""
-        return [step for i, step in enumerate(self.scenario.steps) if i not in self.used]
+        """Answers the drill never asked for, e.g. for a branch the run did not take (an answer
+        marked 任意 is not counted: its form is asked only in some configurations)."""
+        steps = enumerate(self.scenario.steps)
+        return [step for i, step in steps if i not in self.used and not step.optional]
 
-    def _next_step(self, pause: Pause) -> Step:
+    def _next_step(self, pause: Pause, schema: dict[str, Any]) -> Step:
+        """The first unused answer for the paused clause; an optional one only if it fits."""
         for i, step in enumerate(self.scenario.steps):
-            if i not in self.used and slug(step.clause) == pause.clause:
-                self.used.add(i)
-                return step
+            if i in self.used or slug(step.clause) != pause.clause:
+                continue
+            if step.optional:
+                try:
+                    fill(schema, step.answer, "")
+                except ScenarioError:
+                    continue
+            self.used.add(i)
+            return step
         raise DrillFailed(
             f"条項 {pause.clause.upper().replace('-', '.')} の回答がシナリオにありません"
             f"（一時停止キー {pause.key}）。手順に「条項: …」の回答を追加してください"
@@ -159,7 +168,7 @@ class Drill:
         schema = self.api.form_schema(run)
         if schema is None:
             return  # asked again on the next look, once the form is saved
-        step = self._next_step(pause)
+        step = self._next_step(pause, schema)
         self.submit(run, schema, step)
         self.answered[run.id] = pause.key
         answerer = str(step.answer.get("回答者", "（回答者なし）"))

@@ -30,6 +30,7 @@ class Step:
     answer: dict[str, Any]
     expect_refusal: bool
     number: int  # 1-based position in 手順, for messages
+    optional: bool = False  # 任意: used only if its clause asks a form the answer fits
 
 
 @dataclass(frozen=True)
@@ -145,17 +146,21 @@ def load_scenario(path: Path) -> Scenario:
     for i, raw in enumerate(raw_steps, start=1):
         where = f"手順 {i} 件目"
         item = as_mapping(raw, where)
-        if unknown := sorted(set(item) - {"条項", "回答", "期待"}):
+        if unknown := sorted(set(item) - {"条項", "回答", "期待", "任意"}):
             raise ScenarioError(f"{where}: 定義されていない項目です: {'、'.join(unknown)}")
         expect = item.get("期待")
         if expect not in (None, REFUSED):
             raise ScenarioError(f"{where}: 「期待」に書けるのは「{REFUSED}」だけです")
+        optional = item.get("任意", False)
+        if not isinstance(optional, bool):
+            raise ScenarioError(f"{where}: 「任意」は true か false で書いてください")
         steps.append(
             Step(
                 clause=_text(item.get("条項"), f"{where}の「条項」"),
                 answer=as_mapping(item.get("回答"), f"{where}の「回答」"),
                 expect_refusal=expect == REFUSED,
                 number=i,
+                optional=optional,
             )
         )
     expect = as_mapping(top.get("期待") or {}, "「期待」")

@@ -42,7 +42,7 @@ def _titles(schema: Mapping[str, Any], root: Mapping[str, Any]) -> dict[str, str
 CHOICE_BREAKS = (" ", "\u3000", "（", "(")
 
 
-def _choice(choices: list[str], value: str, where: str) -> str:
+def full_choice(choices: list[str], value: str, where: str) -> str:
     """The choice written in full, or by its leading part when that names exactly one choice
     (`レベル3-(3)` for `レベル3-(3) 正当な権限によるものと…`, `レベル2` for `レベル2（…）`)."""
     if value in choices:
@@ -60,7 +60,7 @@ def _choice(choices: list[str], value: str, where: str) -> str:
 def _value(node: Mapping[str, Any], root: Mapping[str, Any], value: Any, where: str) -> Any:
     node = resolve(node, root)
     if "enum" in node:
-        return _choice([str(c) for c in node["enum"]], str(value), where)
+        return full_choice([str(c) for c in node["enum"]], str(value), where)
     kind = node.get("type")
     if kind == "object" and "properties" in node:
         return fill(node, value, where, root)

@@ -40,6 +40,7 @@ from jukinet.drill import (
 )
 from jukinet.drill.absences import AWAY
 from jukinet.drill.constants import EMERGENCY, NOTIFICATION, STARTS
+from jukinet.forms.access_logs import LogSelection
 from jukinet.forms.chapter1 import Classification
 from jukinet.forms.chapter2 import (
     ChiefJudgement,
@@ -109,7 +110,7 @@ FORMS: dict[str, tuple[type[Form], ...]] = {
     "C3.S4.3": (MeetingResult3,),
     "C3.S4.D6": (PublicityApproval,),
     "C3.S4.D8": (Review,),
-    "C3.S5": (Findings,),
+    "C3.S5": (Findings, LogSelection),  # the log selection only where access_logs is set
     "C3.S6.1": (IntegrityConfirmation, ResumptionApproval),
     "C3.S4.D9": (ResumptionApproval,),
     "C3.S6.2": (ResumptionMeasures,),
@@ -538,3 +539,33 @@ def test_a_chapter_1_run_that_fails_fails_the_drill(tmp_path: Path) -> None:
     drill.number = NUMBER
     with pytest.raises(DrillFailed, match="が Failed で終わりました"):
         drill._tick()
+
+
+OPTIONAL_LOG_STEP = (
+    "  - {条項: C3.S1.4, 任意: true, 回答: {回答者: 霊仙 正（副町長）, 承認コード: '6666',"
+    " 解析: ログを解析する}}\n"
+)
+
+
+def test_an_optional_answer_is_skipped_when_its_form_is_not_asked(tmp_path: Path) -> None:
+    """A 任意 answer fits the log-selection form only; the paused form here is another one, so
+    the next answer of the clause is given and the optional one is not reported unused."""
+    first = a_run("n1", f"{NUMBER} 第3章 通報受付 2027-01-12", (NUMBER, "通報受付"), "COMPLETED")
+    chapter3 = a_run(
+        "c3", f"{NUMBER} 第3章 不正行為", (NUMBER, "第3章"), "PAUSED", "c3-s1-4--c3-s1-4--1"
+    )
+    api = FakeApi([first, chapter3])
+    steps = FORWARD_STEP.replace("手順:\n", "手順:\n" + OPTIONAL_LOG_STEP)
+    drill = drill_of(tmp_path, "開始: 通報受付\n" + NOTIFICATION_BLOCK + steps, api)
+    assert drill.scenario.steps[0].optional
+    drill.first_id = "n1"
+    drill._tick()
+    drill._tick()
+    assert api.answered == [("c3", {"answerer": "大滝 健二（住民課長）", "approval_code": "3333"})]
+    assert drill.unused() == []
+
+
+def test_optional_must_be_true_or_false(tmp_path: Path) -> None:
+    steps = "手順:\n" + OPTIONAL_LOG_STEP.replace("true", "はい")
+    with pytest.raises(ScenarioError, match="「任意」は true か false"):
+        load_scenario(write(tmp_path, "開始: 通報受付\n" + NOTIFICATION_BLOCK + steps))
