@@ -117,6 +117,8 @@ def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS)
             # browser's zone; the product's links point to it. No upgrade offers for the staff.
             "PREFECT_SERVER_UI_V2_ENABLED": "true",
             "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            # SQLite's busy answers (503 to the UI, which does not retry) go to server.log
+            "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",
             # SQLite answers 503 "database is locked" under load; Prefect's clients retry 503
             # with backoff, 5 times by default — not always enough when many runs resume at once
             "PREFECT_CLIENT_MAX_RETRIES": "10",

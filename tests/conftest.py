@@ -19,6 +19,16 @@ from tests.postgres import PostgresUnavailable, fresh_schema, running_postgres
 for _variable in ("JUKINET_SMTP_PORT", "JUKINET_UI_URL", "JUKINET_STORE_URL", "JUKINET_HOME"):
     os.environ.pop(_variable, None)
 
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back variables saved as `{name: os.environ.get(name)}` (None: it was unset)."""
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "deployments" / "config"
 

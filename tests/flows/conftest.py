@@ -30,7 +30,7 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.runtime import resident_index, runtime
 from jukinet.mailbox import Mailbox
 from jukinet.store.models import Absence, utcnow
-from tests.conftest import CODES, copy_config
+from tests.conftest import CODES, copy_config, restore_environ
 from tests.residents import registry_config, write_registry
 
 TIMEOUT = 120
@@ -59,11 +59,7 @@ def product(
     runtime.cache_clear()
     resident_index.cache_clear()
     yield home
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    restore_environ(saved)
     runtime.cache_clear()
     resident_index.cache_clear()
 

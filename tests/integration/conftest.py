@@ -35,7 +35,7 @@ from flows.runtime import runtime
 from jukinet.devstack import process_table
 from jukinet.mailbox import Mailbox, free_port
 from jukinet.settings import PROJECT_ROOT
-from tests.conftest import copy_config
+from tests.conftest import copy_config, restore_environ
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -301,9 +301,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield running
     finally:
         running.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         runtime.cache_clear()

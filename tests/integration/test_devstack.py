@@ -157,18 +157,23 @@ def start_stack(tmp_path: Path, **extra_env: str) -> Stack:
     return Stack(process, home, output, *ports)
 
 
+def stop_stack(stack: Stack) -> None:
+    """Kill `make up` and whatever it left running (found by its home in /proc)."""
+    if stack.process.poll() is None:
+        stack.process.kill()
+        stack.process.wait()
+    for pid in processes_mentioning(str(stack.home)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     started = start_stack(tmp_path)
     try:
         yield started
     finally:
-        if started.process.poll() is None:
-            started.process.kill()
-            started.process.wait()
-        for pid in processes_mentioning(str(started.home)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        stop_stack(started)
 
 
 def start_flow_run(stack: Stack, tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ What Prefect 3.9.1 does, and the tests pin down:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
@@ -41,6 +40,7 @@ from tests.integration.test_devstack import (
     processes_mentioning,
     start_flow_run,
     still_alive,
+    stop_stack,
     two_free_ports,
 )
 
@@ -82,12 +82,7 @@ def production(tmp_path: Path) -> Iterator[Stack]:
     try:
         yield started
     finally:
-        if started.process.poll() is None:
-            started.process.kill()
-            started.process.wait()
-        for pid in processes_mentioning(str(started.home)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        stop_stack(started)
 
 
 def environment(pid: int) -> dict[str, str]:
