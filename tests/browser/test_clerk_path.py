@@ -59,7 +59,7 @@ def read_artifacts(ui: Ui, run_id: str, number: str, notices: list[str]) -> None
     for title in notices:
         expect(page.get_by_role("link").filter(has_text=title).first).to_be_visible()
     ui.shot("成果物の一覧")
-    journal.first.click()  # the newest version is listed first
+    journal.first.click()  # one per run: kept current in place (flows/runtime.publish_journal)
     expect(page.get_by_role("heading", name=f"経過記録 {number}")).to_be_visible()
     ui.shot("経過記録", full_page=False)
     page.go_back()

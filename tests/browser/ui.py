@@ -1,13 +1,15 @@
-"""The Prefect 3.9.1 UI as a clerk uses it, in Debian's chromium (Playwright, no browser download).
+"""Prefect 3.9.1's V2 UI as a clerk uses it, in Debian's chromium (Playwright, no browser download).
 
     ui = Ui(page, "http://127.0.0.1:4200", shots)
-    run_id = ui.start_run(deployment_id, schema, {"発見報告": {...}, "実施区分": "訓練"}, "01-発見報告")
-    ui.resume(run_id, schema, {"回答者": "犬上 一郎（住民課）", "承認コード": "1111", ...}, "02-C1.2")
+    run_id = ui.start_run(deployment_id, schema, {"発見報告": {...}, "実施区分": "訓練"}, "発見報告")
+    ui.resume(run_id, schema, {"回答者": "犬上 一郎（住民課）", "承認コード": "1111", ...}, "C1.2")
 
-Every field is found by its Japanese title (`.schema-form-property__label`) and filled through its
-widget, as a mouse and keyboard would: date pickers, select boxes (focus + ArrowDown: a click does
-not open them headless), switches, text areas, nested cards and lists. The values are the drill
-scenarios' (titles as keys, `jukinet/drill/schema.py`). What the UI measured: ../shared/notes.
+Every field is found by its Japanese label (`label[data-slot=label]`, "(Optional)" appended to
+fields with a default) and filled through its widget as a mouse and keyboard would: select boxes
+(a listbox button, then the option), lists of choices (badges, removed by "Remove … tag"), the date
+picker (typed as yyyy-MM-dd), switches, text areas, the masked approval code, nested cards and lists
+of records ("Add item"). The values are the drill scenarios' (titles as keys, `jukinet/drill`).
+The V1 UI, which the notes in ../shared measured, has other markup; links and tests use /v2.
 """
 
 from __future__ import annotations
