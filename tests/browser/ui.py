@@ -145,6 +145,9 @@ def fill_object(
         str(p.get("title") or resolve(p, root).get("title") or n): p for n, p in props.items()
     }
     for title, value in values.items():
+        assert title in by_title, (
+            f"「{title}」という項目はフォームにありません（項目: {'、'.join(by_title)}）"
+        )
         fill_value(page, field(scope, title), by_title[title], root, value, title)
 
 

@@ -13,15 +13,12 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import Artifact
 
-from flows.emergency import Mode, emergency_response
 from flows.runtime import journal_key, runtime
 from jukinet.audit_export import artifact_key, collect, render, sha256_hex
-from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.journal import render_journal
 from tasks.closing import keep_audit_copy
-from tests.flows import scenarios as s
-from tests.flows.conftest import Driver, answer_short_outage, start
-from tests.flows.test_chapter2 import _incident_number
+from tests.flows.conftest import Driver
+from tests.flows.test_chapter2 import run_short_outage
 
 
 def artifacts(key: str) -> list[Artifact]:
@@ -38,11 +35,7 @@ def replay_copy(number: str) -> None:
 
 
 def test_closing_keeps_the_trail_on_the_run_once(driver: Driver) -> None:
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    answer_short_outage(driver)
-    assert run.join() == number
+    number = run_short_outage(driver)
 
     store = runtime().store
     incident = store.incident(number)
@@ -93,11 +86,7 @@ def test_closing_keeps_the_trail_on_the_run_once(driver: Driver) -> None:
 def test_the_journal_is_one_artifact_per_run_kept_current(driver: Driver) -> None:
     """Each step updates the run's own 経過記録 instead of adding a version: a chapter's
     Artifacts tab shows one, and it reads as the record ends."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    answer_short_outage(driver)
-    assert run.join() == number
+    number = run_short_outage(driver)
 
     store = runtime().store
     incident = store.incident(number)

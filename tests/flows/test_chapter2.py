@@ -22,6 +22,17 @@ def _incident_number(driver: Driver) -> str:
     return number
 
 
+def run_short_outage(driver: Driver) -> str:
+    """A real emergency declared, classed 障害 and answered along chapter 2's shortest path to
+    its close; returns the incident number."""
+    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
+    number = _incident_number(driver)
+    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
+    answer_short_outage(driver)
+    assert run.join() == number
+    return number
+
+
 def _mails_for(mailbox: Mailbox, number: str) -> list[EmailMessage]:
     return [m for m in mailbox.messages() if number in m.get_content()]
 
@@ -29,11 +40,7 @@ def _mails_for(mailbox: Mailbox, number: str) -> list[EmailMessage]:
 def test_short_outage_runs_chapter_1_and_2_to_the_end(driver: Driver, mailbox: Mailbox) -> None:
     """C1.2 (C1.2.FAILURE) → C2.S1.1–3 → C2.S2 (no meeting) → C2.S4 → C2.S5 → C2.3, with every
     notice once."""
-    run = start(emergency_response, DiscoveryReport(**s.declaration()), Mode.REAL)
-    number = _incident_number(driver)
-    driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="CS の機器故障")
-    answer_short_outage(driver)
-    assert run.join() == number
+    number = run_short_outage(driver)
 
     store = runtime().store
     incident = store.incident(number)
