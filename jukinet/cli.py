@@ -1,9 +1,13 @@
 """`jukinet` command line.
 
-jukinet check-config          validate deployments/config (or $JUKINET_CONFIG_DIR)
+jukinet check-config          validate deployments/config (or $JUKINET_CONFIG_DIR): every town
+                              in it (one folder per 団体コード when there are several)
 jukinet set-code PERSON_ID    set or change a person's approval code (asked twice, never shown)
 jukinet verify-audit          verify the audit chain; names the first broken record
+jukinet migrate               create or upgrade the store's schema (Alembic; back up first)
 jukinet export-audit NUMBER   an incident's audit trail as 経過記録 (--format jsonl|md|html, --out)
+jukinet backup --to DIR       pg_dump the store and Prefect's database into DIR/jukinet-backup-<UTC>/
+jukinet restore FOLDER --yes  pg_restore a backup folder, then verify every town's audit chain
 jukinet up                    the whole product on this machine (make up)
                               --profile production: basic auth, CSRF protection (docs/production.md)
 jukinet worker                validate configuration, then start the Prefect worker
@@ -26,7 +30,8 @@ from typing import TYPE_CHECKING
 from ruamel.yaml import YAML
 
 from jukinet.codes import hash_code
-from jukinet.config.loader import Config, ConfigError, load_config
+from jukinet.config.loader import Config, ConfigError
+from jukinet.config.towns import load_configs, pick, town_folders
 from jukinet.settings import load_settings
 
 if TYPE_CHECKING:
@@ -35,10 +40,10 @@ if TYPE_CHECKING:
 MIN_CODE_LENGTH = 4
 
 
-def _config(refusal: str | None = None) -> Config | None:
-    """The validated configuration, or None after printing every problem in Japanese."""
+def _configs(refusal: str | None = None) -> dict[str, Config] | None:
+    """Every town's validated configuration, or None after printing every problem in Japanese."""
     try:
-        return load_config(load_settings().config_dir)
+        return load_configs(load_settings().config_dir)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         if refusal:
@@ -46,18 +51,40 @@ def _config(refusal: str | None = None) -> Config | None:
         return None
 
 
+def _config(refusal: str | None = None) -> Config | None:
+    """The one town's configuration (JUKINET_MUNICIPALITY picks one of several), or None after
+    printing the problem in Japanese."""
+    configs = _configs(refusal)
+    if configs is None:
+        return None
+    try:
+        return pick(configs, os.environ.get("JUKINET_MUNICIPALITY"))
+    except LookupError as exc:
+        print(f"{exc}（環境変数 JUKINET_MUNICIPALITY）", file=sys.stderr)
+        return None
+
+
 def check_config(_: argparse.Namespace) -> int:
+    """Every town: its summary line, then its registry, integrity and access-log checks."""
     settings = load_settings()
-    cfg = _config()
-    if cfg is None:
+    configs = _configs()
+    if configs is None:
         return 2
-    town = cfg.town.municipality
-    print(
-        f"設定は正しく読み込めました: {town.name}（{town.code}）"
-        f" 職員 {len(cfg.roster.people)} 名、連絡先 {sum(len(v) for v in cfg.contacts.bodies.values())} 件"
-        f"、訓練時の宛先 {len(cfg.drill.recipients)} 件（{settings.config_dir}）"
-    )
-    return _check_registry(cfg) or _check_integrity(cfg) or _check_access_logs(cfg, settings.home)
+    if len(configs) > 1:
+        print(f"{len(configs)} 団体の設定があります（{settings.config_dir}）。")
+    worst = 0
+    for cfg in configs.values():
+        town = cfg.town.municipality
+        print(
+            f"設定は正しく読み込めました: {town.name}（{town.code}）"
+            f" 職員 {len(cfg.roster.people)} 名、連絡先 {sum(len(v) for v in cfg.contacts.bodies.values())} 件"
+            f"、訓練時の宛先 {len(cfg.drill.recipients)} 件（{cfg.directory}）"
+        )
+        result = (
+            _check_registry(cfg) or _check_integrity(cfg) or _check_access_logs(cfg, settings.home)
+        )
+        worst = max(worst, result)
+    return worst
 
 
 def _check_access_logs(cfg: Config, home: Path) -> int:
@@ -148,8 +175,29 @@ def _read_code(args: argparse.Namespace) -> str | None:
     return first
 
 
+def _town_folder() -> Path | None:
+    """The folder of the town to change: the only one, or JUKINET_MUNICIPALITY's."""
+    config_dir = load_settings().config_dir
+    folders = town_folders(config_dir) if config_dir.is_dir() else []
+    if len(folders) == 1:
+        return folders[0]
+    code = os.environ.get("JUKINET_MUNICIPALITY", "")
+    chosen = [f for f in folders if f.name == code]
+    if not chosen:
+        print(
+            f"団体コードを環境変数 JUKINET_MUNICIPALITY で指定してください（{config_dir} の団体: "
+            f"{'、'.join(f.name for f in folders) or 'なし'}）。",
+            file=sys.stderr,
+        )
+        return None
+    return chosen[0]
+
+
 def set_code(args: argparse.Namespace) -> int:
-    path = load_settings().config_dir / "roster.yaml"
+    folder = _town_folder()
+    if folder is None:
+        return 2
+    path = folder / "roster.yaml"
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -173,20 +221,56 @@ def set_code(args: argparse.Namespace) -> int:
 
 
 def verify_audit(_: argparse.Namespace) -> int:
+    """Every town's chain (one town with JUKINET_MUNICIPALITY); 1 when any is broken."""
     from jukinet.store.db import make_engine
     from jukinet.store.store import Store
 
     settings = load_settings()
-    cfg = _config()
-    if cfg is None:
+    configs = _configs()
+    if configs is None:
         return 2
-    store = Store(make_engine(settings.store_url), cfg.town.municipality.code)
-    report = store.verify_chain()
-    if report.ok:
-        print(f"監査記録の連鎖は正常です（{report.records} 件）。")
+    chosen = os.environ.get("JUKINET_MUNICIPALITY")
+    if chosen:
+        cfg = _config()
+        if cfg is None:
+            return 2
+        configs = {chosen: cfg}
+    engine = make_engine(settings.store_url)
+    broken = 0
+    for code, cfg in configs.items():
+        label = f"{cfg.town.municipality.name}（{code}）の" if len(configs) > 1 else ""
+        report = Store(engine, code).verify_chain()
+        if report.ok:
+            print(f"{label}監査記録の連鎖は正常です（{report.records} 件）。")
+        else:
+            print(f"{label}監査記録の連鎖が壊れています: {report.problem}", file=sys.stderr)
+            broken = 1
+    return broken
+
+
+def migrate_store(args: argparse.Namespace) -> int:
+    """Bring the store's schema to this program's revision (a 0.1.0 store is stamped first)."""
+    from sqlalchemy.exc import OperationalError
+
+    from jukinet.store import migrate
+    from jukinet.store.db import connect
+
+    try:
+        before, after = migrate.upgrade(connect(load_settings().store_url))
+    except migrate.SchemaError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {exc.orig}", file=sys.stderr)
+        return 2
+    if before == after:
+        print(f"記録の保管庫のスキーマは最新です（{after.current}）。")
         return 0
-    print(f"監査記録の連鎖が壊れています: {report.problem}", file=sys.stderr)
-    return 1
+    found = before.current or f"{migrate.BASELINE}（リリース 0.1.0、版の記録なし）"
+    if before.empty:
+        found = "空"
+    print(f"記録の保管庫のスキーマを更新しました: {found} → {after.current}")
+    return 0
 
 
 LATEST_SHOWN = 10
@@ -220,6 +304,64 @@ def export_audit(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not trail.check.ok:
         print(f"監査記録の連鎖が壊れています: {trail.check.problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def backup_databases(args: argparse.Namespace) -> int:
+    """0: a backup folder made; 2: nothing made (the reason on stderr)."""
+    from jukinet import backup
+
+    store_url = load_settings().store_url
+    if backup.is_sqlite(store_url):
+        print(backup.sqlite_advice(store_url), file=sys.stderr)
+        return 2
+    prefect_url, note = backup.prefect_database_url(os.environ)
+    if note:
+        print(note)
+    try:
+        report = backup.backup(store_url, prefect_url, args.to)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"バックアップを作成しました: {report.folder}")
+    for name, entry in report.files.items():
+        print(f"  {name}: {entry.size:,} バイト（SHA-256 {entry.sha256}）")
+    for code, head in report.heads.items():
+        print(f"  団体 {code}: 監査記録の末尾 通番 {head.seq}（ハッシュ {head.last_hash[:12]}）")
+    return 0
+
+
+def restore_databases(args: argparse.Namespace) -> int:
+    """0: restored, every chain verified; 1: restored, a chain does not verify; 2: not restored."""
+    from jukinet import backup
+
+    store_url = load_settings().store_url
+    if backup.is_sqlite(store_url):
+        print(backup.sqlite_advice(store_url), file=sys.stderr)
+        return 2
+    prefect_url, note = backup.prefect_database_url(os.environ)
+    try:
+        if not args.yes:
+            manifest = backup.check_backup(args.folder)
+            print(backup.describe_restore(manifest, store_url, prefect_url), file=sys.stderr)
+            return 2
+        report = backup.restore(args.folder, store_url, prefect_url)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for line in [note, *report.notes]:
+        if line:
+            print(line)
+    print(f"復元しました: {report.folder}（{'、'.join(report.restored)}）")
+    for town in report.towns:
+        print(town.message, file=sys.stdout if town.ok else sys.stderr)
+    if not report.ok:
+        print(
+            "復元した監査記録の検証に失敗しました。製品を起動せず、docs/backup.md の"
+            "「検証に失敗したとき」に従ってください。",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -316,7 +458,15 @@ def check_templates(_: argparse.Namespace) -> int:
 
 
 def worker(_: argparse.Namespace) -> int:
-    if _config("設定に誤りがあるため、ワーカーを起動しません。") is None:
+    from jukinet.store.db import make_engine
+    from jukinet.store.migrate import SchemaError
+
+    if _configs("設定に誤りがあるため、ワーカーを起動しません。") is None:
+        return 2
+    try:
+        make_engine(load_settings().store_url).dispose()
+    except SchemaError as exc:
+        print(f"{exc}\nワーカーを起動しません。", file=sys.stderr)
         return 2
     prefect = Path(sys.executable).with_name("prefect")
     argv = [str(prefect), "worker", "start", "--pool", "jukinet", "--type", "process"]
@@ -335,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stdin", action="store_true", help="標準入力から2行で読む（自動化用）")
     p.set_defaults(func=set_code)
     sub.add_parser("verify-audit", help="監査記録の連鎖を検証する").set_defaults(func=verify_audit)
+    sub.add_parser(
+        "migrate", help="記録の保管庫のスキーマを作成・更新する（先にバックアップを）"
+    ).set_defaults(func=migrate_store)
     p = sub.add_parser("export-audit", help="事案の監査記録（経過記録）を出力する")
     p.add_argument("number", metavar="INCIDENT_NUMBER", help="事案番号（例 令和8年度-001）")
     p.add_argument(
@@ -348,6 +501,15 @@ def main(argv: list[str] | None = None) -> int:
         help="監査記録の通番 SEQ までで出力する（終結時の写しとの照合用）",
     )
     p.set_defaults(func=export_audit)
+    p = sub.add_parser("backup", help="ストアと Prefect のデータベースをバックアップする")
+    p.add_argument(
+        "--to", type=Path, required=True, metavar="DIR", help="バックアップのフォルダを作る場所"
+    )
+    p.set_defaults(func=backup_databases)
+    p = sub.add_parser("restore", help="バックアップから復元し、監査記録の連鎖を検証する")
+    p.add_argument("folder", type=Path, metavar="FOLDER", help="jukinet-backup-… のフォルダ")
+    p.add_argument("--yes", action="store_true", help="復元先の内容を置き換えることを承知する")
+    p.set_defaults(func=restore_databases)
     sub.add_parser("worker", help="設定を検証してワーカーを起動する").set_defaults(func=worker)
     p = sub.add_parser("preview", help="文書を送付せずに表示する")
     p.add_argument("document_id", nargs="?", help="文書ID（一覧は --list）")

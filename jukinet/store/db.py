@@ -1,4 +1,9 @@
-"""Engines for the store: SQLite (WAL, immediate transactions) or PostgreSQL, same schema."""
+"""Engines for the store: SQLite (WAL, immediate transactions) or PostgreSQL, same schema.
+
+`make_engine(url)` is the store ready for use: an empty database is created by the migrations,
+one at another revision is refused (SchemaError: run `jukinet migrate`). `connect(url)` is the
+same engine without that check, for the migrations themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,19 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from jukinet.store.models import Base
+from jukinet.store.migrate import prepare
 
 
 def make_engine(url: str) -> Engine:
+    engine = connect(url)
+    prepare(engine)
+    return engine
+
+
+def connect(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True)
-        Base.metadata.create_all(engine)
-        return engine
+        return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -35,5 +44,4 @@ def make_engine(url: str) -> Engine:
         # Writers from several flow processes: take the write lock up front, never upgrade.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    Base.metadata.create_all(engine)
     return engine

@@ -1,6 +1,8 @@
 """Tables of the store: incidents, the audit chain, the outbox, answers, completed steps, counters.
 
-Every row belongs to one municipality (全国地方公共団体コード).
+Every row belongs to one municipality (全国地方公共団体コード). The tables are made and changed
+only by the migrations in migrations/versions: a change here needs a new migration there
+(tests/unit/test_migrations.py fails until the two agree).
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ class Answer(Base):
     __table_args__ = (UniqueConstraint("incident_id", "ask_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     ask_key: Mapped[str] = mapped_column(String(64))
     clause: Mapped[str] = mapped_column(String(32))
@@ -173,6 +176,7 @@ class StepDone(Base):
     __table_args__ = (UniqueConstraint("incident_id", "step_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     step_key: Mapped[str] = mapped_column(String(128))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -151,9 +151,23 @@ class Store:
             raise LookupError(f"事案（内部番号 {incident_id}）が記録にありません")
         return inc
 
+    def _own(self, s: Session, incident_id: int | None) -> None:
+        """Refuse a write about another municipality's incident (a store serves one town)."""
+        if incident_id is None:
+            return
+        code = s.execute(
+            select(Incident.municipality_code).where(Incident.id == incident_id)
+        ).scalar_one_or_none()
+        if code != self.municipality:
+            raise LookupError(f"事案（内部番号 {incident_id}）が記録にありません")
+
     def set_incident(self, incident_id: int, **values: Any) -> None:
         with self.session() as s:
-            s.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+            s.execute(
+                update(Incident)
+                .where(Incident.id == incident_id, Incident.municipality_code == self.municipality)
+                .values(**values)
+            )
 
     # --- audit chain -----------------------------------------------------------------
 
@@ -171,6 +185,7 @@ class Store:
     ) -> AuditRecord:
         """Append one record unless `event_key` is already in the chain; returns the record."""
         with self.session() as s:
+            self._own(s, incident_id)
             insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
             s.execute(
                 insert(ChainHead)
@@ -251,12 +266,18 @@ class Store:
     def answer(self, incident_id: int, ask_key: str) -> Answer | None:
         with self.session() as s:
             return s.execute(
-                select(Answer).where(Answer.incident_id == incident_id, Answer.ask_key == ask_key)
+                select(Answer).where(
+                    Answer.municipality_code == self.municipality,
+                    Answer.incident_id == incident_id,
+                    Answer.ask_key == ask_key,
+                )
             ).scalar_one_or_none()
 
     def record_answer(self, answer: Answer) -> Answer:
+        answer.municipality_code = self.municipality
         try:
             with self.session() as s:
+                self._own(s, answer.incident_id)
                 s.add(answer)
             return answer
         except IntegrityError:
@@ -268,7 +289,9 @@ class Store:
         with self.session() as s:
             row = s.execute(
                 select(StepDone).where(
-                    StepDone.incident_id == incident_id, StepDone.step_key == step_key
+                    StepDone.municipality_code == self.municipality,
+                    StepDone.incident_id == incident_id,
+                    StepDone.step_key == step_key,
                 )
             ).scalar_one_or_none()
             return None if row is None else row.result
@@ -276,9 +299,14 @@ class Store:
     def record_step(self, incident_id: int, step_key: str, result: dict[str, Any]) -> None:
         try:
             with self.session() as s:
+                self._own(s, incident_id)
                 s.add(
                     StepDone(
-                        incident_id=incident_id, step_key=step_key, result=result, done_at=utcnow()
+                        municipality_code=self.municipality,
+                        incident_id=incident_id,
+                        step_key=step_key,
+                        result=result,
+                        done_at=utcnow(),
                     )
                 )
         except IntegrityError:
@@ -292,6 +320,7 @@ class Store:
         """Once per ask: a replay after resume keeps the first time it was asked."""
         try:
             with self.session() as s:
+                self._own(s, incident_id)
                 s.add(
                     Ask(
                         municipality_code=self.municipality,
@@ -311,6 +340,7 @@ class Store:
             s.execute(
                 update(Ask)
                 .where(
+                    Ask.municipality_code == self.municipality,
                     Ask.incident_id == incident_id,
                     Ask.ask_key == ask_key,
                     Ask.answered_at.is_(None),
@@ -321,7 +351,11 @@ class Store:
     def asked(self, incident_id: int, ask_key: str) -> Ask | None:
         with self.session() as s:
             return s.execute(
-                select(Ask).where(Ask.incident_id == incident_id, Ask.ask_key == ask_key)
+                select(Ask).where(
+                    Ask.municipality_code == self.municipality,
+                    Ask.incident_id == incident_id,
+                    Ask.ask_key == ask_key,
+                )
             ).scalar_one_or_none()
 
     def waiting_asks(self) -> list[Ask]:
@@ -336,7 +370,11 @@ class Store:
 
     def update_ask(self, ask_id: int, **values: Any) -> None:
         with self.session() as s:
-            s.execute(update(Ask).where(Ask.id == ask_id).values(**values))
+            s.execute(
+                update(Ask)
+                .where(Ask.id == ask_id, Ask.municipality_code == self.municipality)
+                .values(**values)
+            )
 
     # --- approval-code failures ----------------------------------------------------------
 
@@ -444,8 +482,14 @@ class Store:
         found = self.notice(notice.key)
         if found:
             return found
+        if notice.municipality_code != self.municipality:
+            raise LookupError(
+                f"団体コード {notice.municipality_code} の通知は、この団体（{self.municipality}）の"
+                "送信待ちに入れられません"
+            )
         try:
             with self.session() as s:
+                self._own(s, notice.incident_id)
                 s.add(notice)
             return notice
         except IntegrityError:
@@ -475,6 +519,7 @@ class Store:
                 update(Notice)
                 .where(
                     Notice.id == notice_id,
+                    Notice.municipality_code == self.municipality,
                     (Notice.status.in_(("pending", "failed")))
                     | ((Notice.status == "sending") & (Notice.claimed_until < now)),
                 )
@@ -495,7 +540,11 @@ class Store:
 
     def update_notice(self, notice_id: int, **values: Any) -> None:
         with self.session() as s:
-            s.execute(update(Notice).where(Notice.id == notice_id).values(**values))
+            s.execute(
+                update(Notice)
+                .where(Notice.id == notice_id, Notice.municipality_code == self.municipality)
+                .values(**values)
+            )
 
     def notices(self, incident_id: int | None = None, status: str | None = None) -> list[Notice]:
         with self.session() as s:
