@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from flows.human import identify, pause_key, redact_form, wait_for_form
-from flows.runtime import current_flow_run_id, resident_index, runtime
+from flows.runtime import Municipality, current_flow_run_id, resident_index, runtime, town_key
 from jukinet.forms.common import Form, personal_data_problems, with_answerer
 from jukinet.forms.staffing import ABSENT_FIELD, AbsenceAction, absence_form
 from jukinet.forms.staffing import Absence as AbsenceForm
@@ -132,7 +132,7 @@ def _record(raw: Form, run_id: str, attempt: int, event_key: str) -> AuditRecord
 
 
 @flow(name="不在の登録", flow_run_name="不在の登録", log_prints=False)
-def register_absence() -> str:
+def register_absence(municipality_code: Municipality = "") -> str:
     """Ask who is away and until when; returns the record's summary."""
     rt = runtime()
     people = [p.label for p in rt.config.roster.people]
@@ -151,7 +151,7 @@ def register_absence() -> str:
         record = done[0]
         if record.kind != REFUSED:
             create_markdown_artifact(
-                key="absences", markdown=absences_markdown(), description="不在の職員"
+                key=town_key("absences"), markdown=absences_markdown(), description="不在の職員"
             )
             get_run_logger().info("%s", record.summary)
             return record.summary

@@ -10,19 +10,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from prefect import flow, get_client
+from prefect import flow
 from prefect.deployments import run_deployment
 from prefect.logging import get_run_logger
 
 from flows.failure import equipment_failure
 from flows.human import ask
 from flows.runtime import (
+    MUNICIPALITY_PARAMETER,
+    Municipality,
     current_flow_run_id,
     in_deployment,
+    rename_run,
     run_step,
     run_url,
     runtime,
     step_task,
+    town_tag,
 )
 from flows.unauthorized import unauthorized_act
 from jukinet.forms.chapter1 import Classification, DiscoveryReport
@@ -39,22 +43,15 @@ class Mode(StrEnum):
     DRILL = "訓練"
 
 
-def rename_run(name: str, tags: list[str]) -> None:
-    """`令和8年度-001 第1章 緊急時対応 2026-11-27`, tagged with the number and the chapter."""
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(current_flow_run_id())  # type: ignore[arg-type]
-        client.update_flow_run(run.id, name=name, tags=list(dict.fromkeys([*run.tags, *tags])))
-
-
 def _start_deployment(number: str, drill: bool, deployment: str, chapter: str) -> str:
     """Start a chapter's deployment once for this incident (idempotency key); returns its run id."""
-    code = runtime().config.town.municipality.code
+    code = runtime().store.municipality
     run = run_deployment(
         deployment,
-        parameters={"incident_number": number},
+        parameters={"incident_number": number, MUNICIPALITY_PARAMETER: code},
         as_subflow=False,
         timeout=0,
-        tags=[number, chapter, *(["訓練"] if drill else [])],
+        tags=[town_tag(code), number, chapter, *(["訓練"] if drill else [])],
         idempotency_key=f"{code}|{number}|{chapter}",
     )
     return str(run.id)  # type: ignore[union-attr]
@@ -93,6 +90,7 @@ def emergency_response(
         parameter("発見報告", DiscoveryReport.__doc__),
     ],
     mode: Annotated[Mode, parameter("実施区分", MODE_HINT)],
+    municipality_code: Municipality = "",
 ) -> str:
     """Declare an emergency (C1.1), confirm its class (C1.2) and run its chapter."""
     drill = mode is Mode.DRILL
@@ -126,11 +124,15 @@ def emergency_response(
             started = run_step(incident, "C1.2.ch3", start_chapter3, number, drill)
             get_run_logger().info("第3章 不正行為を開始しました（フロー実行 %s）", started)
         else:
-            unauthorized_act(number)  # tests: in-process, where pauses block instead of suspending
+            unauthorized_act(
+                number, runtime().store.municipality
+            )  # tests: in-process, where pauses block instead of suspending
         return number
     if in_deployment():
         started = run_step(incident, "C1.2.ch2", start_chapter2, number, drill)
         get_run_logger().info("第2章 機器障害を開始しました（フロー実行 %s）", started)
     else:
-        equipment_failure(number)  # tests: in-process, where pauses block instead of suspending
+        equipment_failure(
+            number, runtime().store.municipality
+        )  # tests: in-process, where pauses block instead of suspending
     return number

@@ -17,7 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_run_logger
 
-from flows.runtime import run_url, runtime
+from flows.runtime import run_url, runtime, serving, town_prefix, towns
 from jukinet.notices.recipients import Recipient, for_deputies, for_role
 from jukinet.plan import Role, clause_title
 from jukinet.store.models import Ask, Incident, utcnow
@@ -108,7 +108,17 @@ def _remind(incident: Incident, ask: Ask, stage: Stage, waited: float) -> bool:
 
 @flow(name="回答待ちの督促", flow_run_name="回答待ちの督促", log_prints=False)
 def escalate_waiting() -> dict[str, int]:
-    """Remind or escalate every step waiting past its interval; returns what was done."""
+    """Every town served: remind or escalate every step waiting past its interval; returns the
+    totals."""
+    totals = {"waiting": 0, "reminded": 0, "closed": 0}
+    for code in towns():
+        with serving(code):
+            for name, count in _escalate_town().items():
+                totals[name] += count
+    return totals
+
+
+def _escalate_town() -> dict[str, int]:
     rt = runtime()
     logger = get_run_logger()
     escalation = rt.config.town.escalation
@@ -127,7 +137,8 @@ def escalate_waiting() -> dict[str, int]:
         for stage in STAGES[:reached]:
             done["reminded"] += _remind(incident, ask, stage, waited)
     logger.info(
-        "回答待ち %d 件、督促・上申 %d 件、終了済みとして閉じた問い %d 件",
+        "%s回答待ち %d 件、督促・上申 %d 件、終了済みとして閉じた問い %d 件",
+        town_prefix(),
         done["waiting"],
         done["reminded"],
         done["closed"],

@@ -22,7 +22,7 @@ from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
-from flows.runtime import publish_journal, run_step, runtime
+from flows.runtime import Municipality, name_for_town, publish_journal, run_step, runtime
 from jukinet.forms.chapter2 import (
     ChiefJudgement,
     FailureIdentification,
@@ -71,11 +71,13 @@ CHECK_METHODS = "、".join(
 @flow(name="第2章 機器障害", flow_run_name="{incident_number} 第2章 機器障害")
 def equipment_failure(
     incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
+    municipality_code: Municipality = "",
 ) -> str:
     """Carry out chapter 2 for one incident; returns its final state."""
     store = runtime().store
     inc = store.incident(incident_number)
     n = inc.number
+    name_for_town(f"{n} 第2章 機器障害")
     publish_journal(inc)
 
     # 手順1 障害の特定・原因の究明

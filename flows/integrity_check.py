@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from prefect import flow
 
 from flows.emergency import rename_run
-from flows.runtime import current_flow_run_id, publish_journal, runtime
+from flows.runtime import Municipality, current_flow_run_id, publish_journal, runtime
 from jukinet.forms.common import OPTIONAL_INCIDENT_HINT, parameter
 from tasks.integrity import check_and_record
 
@@ -23,6 +23,7 @@ def integrity_check(
         str,
         parameter("事案番号（任意）", OPTIONAL_INCIDENT_HINT),
     ] = "",
+    municipality_code: Municipality = "",
 ) -> dict[str, Any]:
     """Compare now; returns the outcome (counts, the repair list's path; keys masked)."""
     store = runtime().store

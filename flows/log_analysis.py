@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from prefect import flow
 
 from flows.emergency import rename_run
-from flows.runtime import current_flow_run_id, publish_journal, runtime
+from flows.runtime import Municipality, current_flow_run_id, publish_journal, runtime
 from jukinet.forms.access_logs import LogSelection, selection_problems
 from jukinet.forms.common import OPTIONAL_INCIDENT_HINT, parameter
 from tasks.access_logs import analyse_and_record
@@ -28,6 +28,7 @@ def log_analysis(
         str,
         parameter("事案番号（任意）", OPTIONAL_INCIDENT_HINT),
     ] = "",
+    municipality_code: Municipality = "",
 ) -> dict[str, Any]:
     """Analyse now; returns the outcome (counts, findings, the files' SHA-256)."""
     if runtime().config.town.access_logs is None:

@@ -12,11 +12,13 @@ from typing import Annotated
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from flows.emergency import Mode, rename_run, start_chapter3
+from flows.emergency import Mode, start_chapter3
 from flows.runtime import (
+    Municipality,
     current_flow_run_id,
     in_deployment,
     publish_journal,
+    rename_run,
     run_step,
     run_url,
     runtime,
@@ -34,6 +36,7 @@ def outside_notification(
         parameter("通報", OutsideNotification.__doc__),
     ],
     mode: Annotated[Mode, parameter("実施区分", MODE_HINT)],
+    municipality_code: Municipality = "",
 ) -> str:
     """Receive the notification (C3.S1.3) and hand it to 住基ネット担当者 in chapter 3."""
     drill = mode is Mode.DRILL
@@ -58,5 +61,5 @@ def outside_notification(
     else:  # tests: in-process, where pauses block instead of suspending
         link = run_url()
         run_step(incident, "C3.S1.3.notice", report_notification, number, notification, link)
-        unauthorized_act(number)
+        unauthorized_act(number, runtime().store.municipality)
     return number

@@ -13,7 +13,7 @@ from prefect.logging import get_run_logger
 
 from flows.emergency import rename_run
 from flows.human import ask
-from flows.runtime import current_flow_run_id, publish_journal, runtime
+from flows.runtime import Municipality, current_flow_run_id, publish_journal, runtime
 from jukinet.forms.common import INCIDENT_NUMBER_HINT, parameter
 from jukinet.forms.staffing import Ratification, RatificationDecision
 from jukinet.plan import CLAUSE_TITLES, Role, clause_title
@@ -46,6 +46,7 @@ def _deputy_answers(incident: Incident) -> str | None:
 def ratify(
     incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
     clause: Annotated[str, parameter("措置の根拠の条項", "例: C3.S2.1（条項の一覧は計画の索引）")],
+    municipality_code: Municipality = "",
 ) -> str:
     """Ask the chief to approve (or not) one measure already taken; returns the record's summary."""
     store = runtime().store

@@ -2,7 +2,8 @@
 and raises an alarm for a notice undelivered longer than the town's `alarm_after_minutes`.
 
 The alarm is raised once per notice: an audit record (C2.1), an artifact listing every notice
-still undelivered (key `undelivered-notices`, the latest shown in the UI's Artifacts page), and a
+still undelivered (key `undelivered-notices`, `undelivered-notices-<code>` when several towns
+are served; the latest shown in the UI's Artifacts page), and a
 notice to 住基ネット担当者 by e-mail (itself in the outbox, never alarmed about in turn). A
 chapter's run waiting to close for its notices is resumed once they all went out (flows/closing.py).
 """
@@ -16,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 
 from flows.closing import resume_waiting_closes
-from flows.runtime import runtime
+from flows.runtime import run_label, runtime, serving, town_key, town_prefix, towns
 from jukinet.notices.outbox import CHANNEL_TITLES, DeliveryError
 from jukinet.plan import Role
 from jukinet.store.models import Notice, utcnow
@@ -95,7 +96,17 @@ def _alarm(notice: Notice, alarm_after: float) -> bool:
 
 @flow(name="未送付通知の再送", flow_run_name="未送付通知の再送", log_prints=False)
 def resend_undelivered() -> dict[str, int]:
-    """Deliver every undelivered notice once more; alarm about the ones that stay undelivered."""
+    """Every town served: deliver every undelivered notice once more and alarm about the ones
+    that stay undelivered; returns the totals."""
+    totals = {"delivered": 0, "undelivered": 0, "alarms": 0, "resumed": 0}
+    for code in towns():
+        with serving(code):
+            for name, count in _resend_town().items():
+                totals[name] += count
+    return totals
+
+
+def _resend_town() -> dict[str, int]:
     rt = runtime()
     logger = get_run_logger()
     delivered, still = 0, []
@@ -114,22 +125,28 @@ def resend_undelivered() -> dict[str, int]:
     alarms = sum(_alarm(n, delivery.alarm_after_minutes) for n in overdue)
     if still:
         create_markdown_artifact(
-            key="undelivered-notices",
+            key=town_key("undelivered-notices"),
             markdown=f"## 未送付の通知 {len(still)} 件\n\n"
             f"{delivery.alarm_after_minutes:g} 分を過ぎたもの: {len(overdue)} 件\n\n"
             + _table(still),
-            description="未送付の通知（再送後も送付できなかったもの）",
+            description=run_label("未送付の通知（再送後も送付できなかったもの）"),
         )
-        logger.error("未送付の通知が %d 件あります（うち警報 %d 件）", len(still), len(overdue))
+        logger.error(
+            "%s未送付の通知が %d 件あります（うち警報 %d 件）",
+            town_prefix(),
+            len(still),
+            len(overdue),
+        )
     elif delivered:
         create_markdown_artifact(
-            key="undelivered-notices",
+            key=town_key("undelivered-notices"),
             markdown=f"## 未送付の通知はありません\n\n再送により {delivered} 件を送付しました。",
-            description="未送付の通知（なし）",
+            description=run_label("未送付の通知（なし）"),
         )
     resumed = resume_waiting_closes()
     logger.info(
-        "再送 %d 件、未送付 %d 件、新たな警報 %d 件、終結を再開した事案 %d 件",
+        "%s再送 %d 件、未送付 %d 件、新たな警報 %d 件、終結を再開した事案 %d 件",
+        town_prefix(),
         delivered,
         len(still),
         alarms,

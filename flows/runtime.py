@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -21,9 +23,17 @@ from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCol
 from prefect.context import FlowRunContext
 from prefect.tasks import Task
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
-from jukinet.config.loader import Config, load_config
-from jukinet.forms.common import redacted
+from jukinet.config.loader import Config
+from jukinet.config.towns import load_configs, pick
+from jukinet.forms.common import (
+    MUNICIPALITY_HINT,
+    MUNICIPALITY_TITLE,
+    TOWN_TAG_PREFIX,
+    parameter,
+    redacted,
+)
 from jukinet.journal import render_journal
 from jukinet.notices.outbox import Outbox
 from jukinet.notices.render import make_environment
@@ -46,12 +56,27 @@ class Runtime:
     outbox: Outbox
 
 
+MUNICIPALITY_PARAMETER = "municipality_code"  # every flow staff start takes it (団体コード)
+Municipality = Annotated[str, parameter(MUNICIPALITY_TITLE, MUNICIPALITY_HINT)]
+_current_town: ContextVar[str | None] = ContextVar("jukinet_town", default=None)
+
+
 @functools.cache
-def runtime() -> Runtime:
-    """Loaded once per process; invalid configuration stops the run here with a Japanese error."""
+def towns() -> dict[str, Config]:
+    """Every municipality's configuration, validated once per process (ConfigError, Japanese)."""
+    return load_configs(load_settings().config_dir)
+
+
+@functools.cache
+def _engine(url: str) -> Engine:
+    return make_engine(url)  # one pool per process, shared by every town's store
+
+
+@functools.cache
+def _runtime_of(code: str) -> Runtime:
     settings = load_settings()
-    config = load_config(settings.config_dir)
-    store = Store(make_engine(settings.store_url), config.town.municipality.code)
+    config = towns()[code]
+    store = Store(_engine(settings.store_url), code)
     password, tokens = delivery_secrets(config)
     outbox = Outbox(
         store,
@@ -64,11 +89,95 @@ def runtime() -> Runtime:
     return Runtime(settings, config, store, outbox)
 
 
-@functools.cache
+def current_town() -> str | None:
+    """The town being served: `serving(code)`'s, else the current flow run's 団体コード parameter."""
+    code = _current_town.get()
+    if code:
+        return code
+    ctx = FlowRunContext.get()
+    if ctx is not None and ctx.flow_run is not None:
+        value = (ctx.flow_run.parameters or {}).get(MUNICIPALITY_PARAMETER)
+        if value:
+            return str(value).strip()
+    return None
+
+
+def runtime(code: str | None = None) -> Runtime:
+    """The town's configuration, store and outbox, made once per process and town. Without a
+    code: the current town (see current_town), or the only one; several towns and no code is a
+    LookupError in Japanese, as is an unknown code."""
+    return _runtime_of(pick(towns(), code or current_town()).town.municipality.code)
+
+
+def reset_runtime() -> None:
+    """Forget the loaded configuration and stores (tests that change them between runs)."""
+    for cached in (_runtime_of, _engine, towns, _resident_index_of):
+        cached.cache_clear()
+
+
+@contextmanager
+def serving(code: str) -> Iterator[Runtime]:
+    """Work for town `code` in this block, in a flow that serves every town (督促, 再送)."""
+    token = _current_town.set(code)
+    try:
+        yield runtime(code)
+    finally:
+        _current_town.reset(token)
+
+
+def run_label(name: str) -> str:
+    """A run's name, after the town's name when the installation serves several towns."""
+    if len(towns()) == 1:
+        return name
+    return f"{runtime().config.town.municipality.name} {name}"
+
+
+def town_prefix() -> str:
+    """`彦根市（252026）: ` before a log line when the installation serves several towns."""
+    if len(towns()) == 1:
+        return ""
+    town = runtime().config.town.municipality
+    return f"{town.name}（{town.code}）: "
+
+
+def town_key(prefix: str) -> str:
+    """An artifact key of the current town: `prefix` alone when one town is served, else
+    `prefix-<code>` (each town's list apart from the others')."""
+    if len(towns()) == 1:
+        return prefix
+    return f"{prefix}-{runtime().store.municipality}"
+
+
+def rename_run(name: str, tags: list[str]) -> None:
+    """`令和8年度-001 第1章 緊急時対応 2026-11-27`, tagged with the town, the number and the
+    chapter; with several towns the name starts with the town's (`彦根市 令和8年度-001 …`)."""
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(current_flow_run_id())  # type: ignore[arg-type]
+        every = list(dict.fromkeys([*run.tags, town_tag(), *tags]))
+        client.update_flow_run(run.id, name=run_label(name), tags=every)
+
+
+def name_for_town(name: str) -> None:
+    """With several towns, a run started under a plain name gets the town's name in front (the
+    UI lists every town's runs together); one town: nothing to do."""
+    if len(towns()) > 1:
+        rename_run(name, [])
+
+
+def town_tag(code: str | None = None) -> str:
+    """The tag of a town's runs: `団体:254436`."""
+    return f"{TOWN_TAG_PREFIX}{code or runtime().store.municipality}"
+
+
 def resident_index() -> ResidentIndex | None:
-    """The registry's names and addresses (town.yaml `residents`), read once per process; when
-    the registry cannot be read the forms check by shape only, and the run's log says so."""
-    registry = runtime().config.town.residents
+    """The current town's registry of names and addresses (town.yaml `residents`), read once per
+    process; when it cannot be read the forms check by shape only, and the run's log says so."""
+    return _resident_index_of(runtime().store.municipality)
+
+
+@functools.cache
+def _resident_index_of(code: str) -> ResidentIndex | None:
+    registry = runtime(code).config.town.residents
     if registry is None:
         return None
     try:

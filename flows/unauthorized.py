@@ -32,7 +32,14 @@ from flows.closing import close_when_delivered
 from flows.human import ask
 from flows.integrity import confirm_integrity, resumption_form
 from flows.publicity import approve_publicity
-from flows.runtime import publish_journal, run_step, run_url, runtime
+from flows.runtime import (
+    Municipality,
+    name_for_town,
+    publish_journal,
+    run_step,
+    run_url,
+    runtime,
+)
 from jukinet.accesslog.report import exhibit as log_exhibit
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import (
@@ -153,10 +160,12 @@ class Case:
 @flow(name="第3章 不正行為", flow_run_name="{incident_number} 第3章 不正行為")
 def unauthorized_act(
     incident_number: Annotated[str, parameter("事案番号", INCIDENT_NUMBER_HINT)],
+    municipality_code: Municipality = "",
 ) -> str:
     """Carry out chapter 3 for one incident; returns its final state."""
     store = runtime().store
     incident = store.incident(incident_number)
+    name_for_town(f"{incident.number} 第3章 不正行為")
     publish_journal(incident)
 
     case = Case(incident, grasp_the_situation(incident))  # 手順1

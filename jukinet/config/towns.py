@@ -14,15 +14,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jukinet.config.loader import Config, ConfigError, load_config
+from jukinet.config.loader import FILES, Config, ConfigError, load_config
 
 CODE_FOLDER = re.compile(r"\d{6}")
 TOWN_FILE = "town.yaml"
 
 
 def town_folders(directory: Path) -> list[Path]:
-    """The folders holding one town's files: `directory` itself, or its sub-folders."""
-    if (directory / TOWN_FILE).is_file():
+    """The folders holding one town's files: `directory` itself (when it holds any of them, so a
+    missing one is reported by name), or its sub-folders."""
+    if any((directory / name).is_file() for name in FILES):
         return [directory]
     return sorted(p for p in directory.iterdir() if p.is_dir() and (p / TOWN_FILE).is_file())
 

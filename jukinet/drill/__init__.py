@@ -1,6 +1,7 @@
 """`jukinet drill SCENARIO.yaml`: a scripted drill against the running product.
 
     jukinet drill scenarios/a-short-outage.yaml [--api http://127.0.0.1:4200/api] [--timeout 300]
+                  [--town 252026]   (団体コード, when the installation serves several towns)
 
 Map of the package:
   load_scenario   the YAML file → Scenario (Japanese keys: 名前, 実施区分, 開始, 発見報告 or 通報,

@@ -21,11 +21,17 @@ BACK = "不在を取り消す（戻った）"
 
 
 def register(
-    api: Api, absence: Absence, action: str, timeout: float, say: Callable[[str], None]
+    api: Api,
+    absence: Absence,
+    action: str,
+    timeout: float,
+    say: Callable[[str], None],
+    town: str = "",
 ) -> None:
-    """Start 不在の登録, answer its form, and wait until the registration is recorded."""
+    """Start 不在の登録 (for town `town`, a 団体コード; "" when one town is served), answer its
+    form, and wait until the registration is recorded."""
     deployment = api.deployment(*DEPLOYMENT)
-    run = api.start(str(deployment["id"]), {})
+    run = api.start(str(deployment["id"]), {"municipality_code": town} if town else {})
     deadline = time.monotonic() + timeout
     answered = False
     while time.monotonic() < deadline:

@@ -184,8 +184,9 @@ class Api:
         what = "フロー実行の取得"
         return Run.parse(self._json(self._send("GET", f"/flow_runs/{run_id}", what), what))
 
-    def tagged(self, tag: str) -> list[Run]:
-        body = {"flow_runs": {"tags": {"all_": [tag]}}, "sort": "EXPECTED_START_TIME_ASC"}
+    def tagged(self, *tags: str) -> list[Run]:
+        """The runs carrying every one of `tags`, oldest first."""
+        body = {"flow_runs": {"tags": {"all_": list(tags)}}, "sort": "EXPECTED_START_TIME_ASC"}
         what = "フロー実行の検索"
         found = self._json(self._send("POST", "/flow_runs/filter", what, body), what)
         return [Run.parse(r) for r in found]

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from jukinet.drill.absences import AWAY, BACK, Absence, register
 from jukinet.drill.api import Api
-from jukinet.drill.constants import DEFAULT_API
+from jukinet.drill.constants import DEFAULT_API, TOWN_TAG
 from jukinet.drill.runner import Drill, Records, check
 from jukinet.drill.scenario import DrillFailed, ScenarioError, load_scenario
 
@@ -29,6 +29,12 @@ def main(
         "--api", default=os.environ.get("PREFECT_API_URL") or DEFAULT_API, help="Prefect API の URL"
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="全体の制限時間（秒）")
+    parser.add_argument(
+        "--town",
+        default=os.environ.get("JUKINET_MUNICIPALITY", ""),
+        metavar="CODE",
+        help="団体コード（複数の団体を運用している場合。既定は環境変数 JUKINET_MUNICIPALITY）",
+    )
     args = parser.parse_args(argv)
 
     def say(text: str) -> None:
@@ -44,7 +50,7 @@ def main(
 
     def records() -> Records:
         if not cache:
-            cache.append(Records())
+            cache.append(Records(args.town or drill.town_tag.removeprefix(TOWN_TAG)))
         return cache[0]
 
     if scenario.mode != "訓練":
@@ -52,11 +58,11 @@ def main(
             f"注意: 実施区分「{scenario.mode}」で実行します。通知は訓練用ではなく実際の宛先へ送られます"
         )
     api = Api(args.api, os.environ.get("PREFECT_API_AUTH_STRING"))
-    drill = Drill(scenario, api, records, args.timeout, say)
+    drill = Drill(scenario, api, records, args.timeout, say, town=args.town)
     away: list[Absence] = []
     try:
         for absence in scenario.absences:
-            register(api, absence, AWAY, args.timeout, say)
+            register(api, absence, AWAY, args.timeout, say, args.town)
             away.append(absence)
         number = drill.run()
         results = check(scenario, records(), number)
@@ -69,7 +75,7 @@ def main(
     finally:
         for absence in away:  # back after the drill, whatever its outcome
             try:
-                register(api, absence, BACK, args.timeout, say)
+                register(api, absence, BACK, args.timeout, say, args.town)
             except DrillFailed as exc:
                 print(f"注意: {exc}", file=err)
         api.client.close()

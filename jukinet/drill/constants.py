@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from jukinet.forms.common import MUNICIPALITY_TITLE, TOWN_TAG_PREFIX
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,6 @@ REFUSED = "拒否"
 POLL_SECONDS = 0.5
 DEFAULT_API = "http://127.0.0.1:4200/api"
 ENDED_BADLY = {"FAILED", "CRASHED", "CANCELLED", "CANCELLING"}
+INCIDENT_NUMBER = re.compile(r"年度-\d+$")  # 令和8年度-001 (jukinet/store/store.py open_incident)
+TOWN_TITLE = MUNICIPALITY_TITLE  # the run form's field of the town (団体コード)
+TOWN_TAG = TOWN_TAG_PREFIX  # the runs of a town are tagged `団体:<code>`

@@ -9,22 +9,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jukinet.drill.api import Api, Pause, Run
-from jukinet.drill.constants import CHAPTER_TAGS, ENDED_BADLY, POLL_SECONDS, REFUSED
+from jukinet.drill.constants import (
+    CHAPTER_TAGS,
+    ENDED_BADLY,
+    INCIDENT_NUMBER,
+    POLL_SECONDS,
+    REFUSED,
+    TOWN_TAG,
+    TOWN_TITLE,
+)
 from jukinet.drill.scenario import DrillFailed, Scenario, ScenarioError, Step
 from jukinet.drill.schema import fill, slug
 
 
 class Records:
-    """The product's store, opened as the product opens it (JUKINET_* environment)."""
+    """The town's store, opened as the product opens it (JUKINET_* environment); `town` is a
+    団体コード, needed when the installation serves several towns."""
 
-    def __init__(self) -> None:
-        from jukinet.config.loader import load_config
+    def __init__(self, town: str = "") -> None:
+        from jukinet.config.towns import load_configs, pick
         from jukinet.settings import load_settings
         from jukinet.store.db import make_engine
         from jukinet.store.store import Store
 
         settings = load_settings()
-        code = load_config(settings.config_dir).town.municipality.code
+        code = pick(load_configs(settings.config_dir), town).town.municipality.code
         self.store = Store(make_engine(settings.store_url), code)
 
     def refusal(self, number: str, pause: Pause) -> str:
@@ -60,14 +69,20 @@ class Drill:
     waiting: dict[str, Submitted] = field(default_factory=dict)  # run id → answer not judged yet
     number: str | None = None
     first_id: str = ""
+    town: str = ""  # 団体コード given to the first run; "" when the installation serves one town
+    town_tag: str = ""  # the incident's runs carry it (flows/runtime.town_tag), with the number
 
     def run(self) -> str:
         """Drive the incident to its end; returns the incident number."""
         start = self.scenario.start
         deployment = self.api.deployment(*start.deployment)
-        self.first_id = self.open_incident(
-            deployment, {start.block: self.scenario.opening, "実施区分": self.scenario.mode}
-        )
+        opening: dict[str, Any] = {
+            start.block: self.scenario.opening,
+            "実施区分": self.scenario.mode,
+        }
+        if self.town:
+            opening[TOWN_TITLE] = self.town
+        self.first_id = self.open_incident(deployment, opening)
         self.say(f"{start.label}を開始しました（フロー実行 {self.first_id}）")
         deadline = time.monotonic() + self.timeout
         while True:
@@ -91,15 +106,17 @@ class Drill:
 
     def _tick(self) -> bool:
         """One look at the incident's runs; True once it has ended as the scenario expects."""
-        if self.number is None:  # the first run is renamed `<number> …` and tagged with it
+        if self.number is None:  # the first run is renamed `[town] <number> …` and tagged with it
             first = self.api.run(self.first_id)
-            number = first.name.split(" ")[0]
+            numbers = [w for w in first.name.split(" ") if INCIDENT_NUMBER.search(w)]
+            number = numbers[0] if numbers else ""
             if self.scenario.start.tag in first.tags and number in first.tags:
                 self.number = number
+                self.town_tag = next((t for t in first.tags if t.startswith(TOWN_TAG)), "")
                 self.say(f"事案番号 {self.number}")
             runs = [first]
-        else:
-            runs = self.api.tagged(self.number)
+        else:  # every town's first incident of a year is 令和8年度-001: the town's tag too
+            runs = self.api.tagged(*[t for t in (self.number, self.town_tag) if t])
         ended = False
         for run in runs:
             if run.state == "PAUSED" and run.pause and self.answered.get(run.id) != run.pause.key:

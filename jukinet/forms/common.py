@@ -42,6 +42,9 @@ INCIDENT_NUMBER_HINT = "例: 令和8年度-001（経過記録の見出し・フ�
 OPTIONAL_INCIDENT_HINT = (
     "事案の対応中に行う場合に入力します（例: 令和8年度-001）。空欄の場合は事案の外の記録になります"
 )
+MUNICIPALITY_HINT = "全国地方公共団体コード（6桁、例: 254436）。この製品で1団体だけを運用している場合は空欄で構いません"
+MUNICIPALITY_TITLE = "団体コード"
+TOWN_TAG_PREFIX = "団体:"  # a town's runs are tagged `団体:254436` (flows/runtime.town_tag)
 MODE_HINT = "訓練の場合は「訓練」を選んでください。訓練の通知には【訓練】と記され、訓練用の宛先にだけ送られます"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from flows.runtime import runtime
+from flows.runtime import reset_runtime
 from jukinet.settings import PROJECT_ROOT
 from tests.browser.ui import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import restore_environ
@@ -75,9 +75,9 @@ def running(stack: Stack) -> Iterator[Stack]:
         for name in PRODUCT_ENV:  # as `make up` has them: the home, the example configuration
             os.environ.pop(name, None)
         os.environ["JUKINET_HOME"] = str(stack.home)
-        runtime.cache_clear()
+        reset_runtime()
         yield stack
     finally:
         stop_stack(stack)
         restore_environ(saved)
-        runtime.cache_clear()
+        reset_runtime()

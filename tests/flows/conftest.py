@@ -27,7 +27,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.runtime import resident_index, runtime
+from flows.runtime import reset_runtime, runtime
 from jukinet.mailbox import Mailbox
 from jukinet.store.models import Absence, utcnow
 from tests.conftest import CODES, copy_config, restore_environ
@@ -56,12 +56,10 @@ def product(
     os.environ["JUKINET_CONFIG_DIR"] = str(config)
     os.environ[REGISTRY_ENV] = registry
     os.environ.pop("JUKINET_STORE_URL", None)
-    runtime.cache_clear()
-    resident_index.cache_clear()
+    reset_runtime()
     yield home
     restore_environ(saved)
-    runtime.cache_clear()
-    resident_index.cache_clear()
+    reset_runtime()
 
 
 @dataclass

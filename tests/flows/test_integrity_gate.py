@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 
 from flows.emergency import Mode, emergency_response
 from flows.integrity_check import integrity_check
-from flows.runtime import runtime
+from flows.runtime import reset_runtime, runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.integrity.compare import FIELDS, KEY
 from jukinet.integrity.synthetic import generate, plant, write_table
@@ -92,12 +92,12 @@ def tables(product: Path, tmp_path: Path) -> Iterator[Tables]:
     with town_path.open("w", encoding="utf-8") as fh:
         yaml.dump(town, fh)
     os.environ[CS_ENV], os.environ[REGISTRY_ENV] = made.cs, made.registry
-    runtime.cache_clear()
+    reset_runtime()
     yield made
     town_path.write_text(original, encoding="utf-8")
     os.environ.pop(CS_ENV)
     os.environ.pop(REGISTRY_ENV)
-    runtime.cache_clear()
+    reset_runtime()
 
 
 def _artifacts_text(number: str) -> str:

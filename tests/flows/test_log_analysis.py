@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 from flows.emergency import Mode
 from flows.log_analysis import log_analysis
-from flows.runtime import runtime
+from flows.runtime import reset_runtime, runtime
 from jukinet.accesslog.synthetic import Truth, synthetic_config, write_logs
 from tasks.access_logs import artifact_key
 from tests.flows import scenarios3 as t
@@ -57,10 +57,10 @@ def logs(product: Path, tmp_path: Path) -> Iterator[Logs]:
     town["access_logs"] = synthetic_config(made.folder).model_dump(mode="json")
     with town_path.open("w", encoding="utf-8") as fh:
         yaml.dump(town, fh)
-    runtime.cache_clear()
+    reset_runtime()
     yield made
     town_path.write_text(original, encoding="utf-8")
-    runtime.cache_clear()
+    reset_runtime()
 
 
 def _artifact(key: str) -> str:

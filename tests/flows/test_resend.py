@@ -13,7 +13,7 @@ from prefect.client.orchestration import get_client
 
 from flows.emergency import Mode, emergency_response
 from flows.resend import resend_undelivered
-from flows.runtime import runtime
+from flows.runtime import reset_runtime, runtime
 from jukinet.forms.chapter1 import DiscoveryReport
 from jukinet.forms.chapter2 import ChiefJudgement
 from jukinet.mailbox import Mailbox, free_port
@@ -32,10 +32,10 @@ def smtp_down(product: Path) -> Iterator[int]:
     """The product's mail server is on a port where nothing listens until the test starts one."""
     port = free_port()
     os.environ["JUKINET_SMTP_PORT"] = str(port)
-    runtime.cache_clear()
+    reset_runtime()
     yield port
     os.environ.pop("JUKINET_SMTP_PORT", None)
-    runtime.cache_clear()
+    reset_runtime()
 
 
 def _pending_notice(origin: str) -> tuple[Incident, str]:
@@ -155,7 +155,7 @@ def test_a_close_waits_for_its_notices_and_the_resend_resumes_it(
     driver.answer("C1.2#1", s.OPERATOR, emergency_class="障害", reason="機器の故障")
     answer_short_outage(driver, close=False)
     os.environ["JUKINET_SMTP_PORT"] = str(free_port())  # nothing listens there
-    runtime.cache_clear()
+    reset_runtime()
     try:
         driver.answer("C2.3#1", s.OFFICER, **s.PREVENTION)
         driver.paused("CLOSE-WAIT#1")
@@ -163,7 +163,7 @@ def test_a_close_waits_for_its_notices_and_the_resend_resumes_it(
         driver.paused("CLOSE-WAIT#1")
     finally:
         os.environ.pop("JUKINET_SMTP_PORT", None)
-        runtime.cache_clear()
+        reset_runtime()
     store = runtime().store
     incident = store.incident(number)
     assert incident.closed_at is None

@@ -31,7 +31,7 @@ import httpx
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.runtime import runtime
+from flows.runtime import reset_runtime
 from jukinet.devstack import process_table
 from jukinet.mailbox import Mailbox, free_port
 from jukinet.settings import PROJECT_ROOT
@@ -296,10 +296,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for k in PRODUCT_ENV:
             os.environ.pop(k, None)
         os.environ.update({k: running.env[k] for k in PRODUCT_ENV if k in running.env})
-        runtime.cache_clear()
+        reset_runtime()
         with temporary_settings(updates={PREFECT_API_URL: running.api_url}):
             yield running
     finally:
         running.close()
         restore_environ(saved)
-        runtime.cache_clear()
+        reset_runtime()

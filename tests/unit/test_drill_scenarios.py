@@ -456,8 +456,8 @@ class FakeApi:
     def run(self, run_id: str) -> Run:
         return next(r for r in self.runs if r.id == run_id)
 
-    def tagged(self, tag: str) -> list[Run]:
-        return [r for r in self.runs if tag in r.tags]
+    def tagged(self, *tags: str) -> list[Run]:
+        return [r for r in self.runs if all(tag in r.tags for tag in tags)]
 
     def form_schema(self, run: Run) -> dict[str, Any]:
         return form_schema(OfficerForwarding)
@@ -569,3 +569,36 @@ def test_optional_must_be_true_or_false(tmp_path: Path) -> None:
     steps = "手順:\n" + OPTIONAL_LOG_STEP.replace("true", "はい")
     with pytest.raises(ScenarioError, match="「任意」は true か false"):
         load_scenario(write(tmp_path, "開始: 通報受付\n" + NOTIFICATION_BLOCK + steps))
+
+
+def test_with_several_towns_the_drill_follows_only_its_towns_runs(tmp_path: Path) -> None:
+    """Every town's first incident is 令和8年度-001: the runs also carry `団体:<code>`."""
+    number = "令和8年度-001"
+    ours, theirs = ("団体:252026",), ("団体:254436",)
+    first = a_run(
+        "n1",
+        f"彦根市 {number} 第3章 通報受付 2027-01-12",
+        (number, "通報受付", *ours),
+        "COMPLETED",
+    )
+    other = a_run(
+        "x3",
+        f"多賀町 {number} 第3章 不正行為",
+        (number, "第3章", *theirs),
+        "PAUSED",
+        "c3-s1-4--c3-s1-4--1",
+    )
+    chapter3 = a_run(
+        "c3",
+        f"彦根市 {number} 第3章 不正行為",
+        (number, "第3章", *ours),
+        "PAUSED",
+        "c3-s1-4--c3-s1-4--1",
+    )
+    api = FakeApi([first, other, chapter3])
+    drill = drill_of(tmp_path, "開始: 通報受付\n" + NOTIFICATION_BLOCK + FORWARD_STEP, api)
+    drill.first_id = "n1"
+    assert drill._tick() is False
+    assert (drill.number, drill.town_tag) == (number, "団体:252026")
+    assert drill._tick() is False
+    assert [run_id for run_id, _ in api.answered] == ["c3"]

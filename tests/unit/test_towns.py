@@ -163,4 +163,4 @@ class TestCommands:
         from jukinet.codes import verify_code
 
         person = next(p for p in hikone.roster.people if p.id == "inukami")
-        assert verify_code("8642", person.code_hash)
+        assert person.code_hash is not None and verify_code("8642", person.code_hash)
