@@ -1,6 +1,7 @@
 # Developer entry points. GNU make, /bin/sh recipes.
 #   make up     the whole product on this machine (mailbox, Prefect server, deployments, worker)
-#               PROFILE=production: basic auth and CSRF protection (docs/production.md)
+#               PROFILE=production: basic auth, CSRF protection, PostgreSQL (docs/production.md)
+#               WORKERS=2: two process workers (any of them takes over a suspended run)
 #   make test   lint, types and the test suite (scripts/test.sh); extra pytest arguments: ARGS="-k mailbox"
 #   make lint   ruff and mypy only
 #   make venv   .venv with the project and its dev tools (re-installed when pyproject.toml changes)
@@ -9,6 +10,7 @@ PY ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo p
 VENV := .venv
 STAMP := $(VENV)/.installed
 PROFILE ?= default
+WORKERS ?= 1
 
 .PHONY: venv up test lint
 
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(STAMP)
 
 up: venv
-	$(VENV)/bin/python -m jukinet.devstack --profile $(PROFILE)
+	$(VENV)/bin/python -m jukinet.devstack --profile $(PROFILE) --workers $(WORKERS)
 
 test: venv
 	./scripts/test.sh $(ARGS)

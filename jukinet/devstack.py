@@ -20,6 +20,12 @@ JUKINET_BIND_HOST with basic auth (JUKINET_AUTH_STRING) and CSRF protection; onl
 the server-side auth string, and only `prefect work-pool create`, `prefect deploy` and the worker
 (hence its flow runs) get the client one, both in their environment. The default profile is the
 development stack.
+
+Databases (production only; the default profile keeps SQLite for both): PostgreSQL. With neither
+PREFECT_SERVER_DATABASE_CONNECTION_URL nor JUKINET_STORE_URL set, the stack starts the local
+cluster (jukinet/localpg.py; JUKINET_PG_DIR, $JUKINET_HOME/postgresql; JUKINET_PG_PORT, 5442)
+before anything else and stops it after every child; with both set (a managed PostgreSQL) it uses
+them. Only the server gets Prefect's URL; only `prefect deploy` and the worker get the store's.
 """
 
 from __future__ import annotations
@@ -34,14 +40,25 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 import httpx
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from jukinet.config.loader import Config, ConfigError, load_config
+from jukinet.config.loader import Config, ConfigError
+from jukinet.config.towns import load_configs
+from jukinet.localpg import (
+    DEFAULT_PORT,
+    PREFECT_DATABASE,
+    STORE_DATABASE,
+    Cluster,
+    ClusterError,
+    server_bin_dir,
+)
 from jukinet.profile import (
     DEFAULT_ACCESS,
     PROFILES,
@@ -60,6 +77,12 @@ DRILL_LOG_LINES = 20_000
 WORKER_READY_TIMEOUT = 60.0
 STOP_GRACE = 10.0
 TICK = 0.5
+PREFECT_DB_VARIABLE = "PREFECT_SERVER_DATABASE_CONNECTION_URL"
+STORE_VARIABLE = "JUKINET_STORE_URL"
+PG_DIR_VARIABLE = "JUKINET_PG_DIR"
+PG_PORT_VARIABLE = "JUKINET_PG_PORT"
+# production: each only to the children that need it (with Prefect's older name of its setting)
+DATABASE_VARIABLES = (PREFECT_DB_VARIABLE, "PREFECT_API_DATABASE_CONNECTION_URL", STORE_VARIABLE)
 
 
 class Stopped(Exception):
@@ -76,8 +99,8 @@ class Ports:
     smtp: int
 
 
-def _port_from_env(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
+def _port_from_env(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
+    value = environ.get(name, "").strip()
     if not value:
         return default
     if not value.isdigit() or not 1 <= int(value) <= 65535:
@@ -95,14 +118,15 @@ def resolve_ports(smtp_default: int) -> Ports:
 def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS) -> dict[str, str]:
     """The environment every child gets: this one plus the stack's Prefect settings.
 
-    In the production profile no auth string is in it: Supervisor.spawn adds the one a child needs.
+    In the production profile no auth string and no database URL is in it: Supervisor.spawn adds
+    the ones a child needs.
     """
     prefect_home = settings.home / "prefect"
     api_url = access.api_url(ports.prefect)
     ui_url = access.ui_url(ports.prefect)
     env = dict(os.environ)
     if access.production:
-        for name in SECRET_VARIABLES:
+        for name in (*SECRET_VARIABLES, *DATABASE_VARIABLES):
             env.pop(name, None)
     env.update(
         {
@@ -124,7 +148,14 @@ def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS)
             "PREFECT_CLIENT_MAX_RETRIES": "10",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-            "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
+            # results every worker reads and writes: a shared folder when workers run on
+            # several machines (JUKINET_RESULTS_DIR, e.g. an NFS mount; docs/production.md)
+            "PREFECT_LOCAL_STORAGE_PATH": os.environ.get(
+                "JUKINET_RESULTS_DIR", str(prefect_home / "storage")
+            ),
+            # a run whose process dies stops sending heartbeats: after three missed ones it is
+            # marked Crashed and 中断した実行の再開 runs it again (flows/recovery.py)
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
             "JUKINET_HOME": str(settings.home),
             "JUKINET_CONFIG_DIR": str(settings.config_dir),
             "JUKINET_SMTP_PORT": str(ports.smtp),
@@ -166,6 +197,89 @@ def prefect_command() -> str:
     if found is None:
         raise Failed("prefect コマンドが見つかりません。make venv を実行してください。")
     return found
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The production stack's PostgreSQL: Prefect's database and the store's.
+
+    `cluster` is the local cluster that holds both (started and stopped by the stack), None for a
+    managed PostgreSQL. The URLs of the local cluster hold no password (it stays in its pgpass).
+    """
+
+    prefect_url: str = field(repr=False)
+    store_url: str = field(repr=False)
+    cluster: Cluster | None = None
+
+    def server_env(self) -> dict[str, str]:
+        """What only `prefect server start` gets."""
+        return {PREFECT_DB_VARIABLE: self.prefect_url}
+
+    def store_env(self) -> dict[str, str]:
+        """What the processes that open the store get (prefect deploy, the worker, its runs)."""
+        return {STORE_VARIABLE: self.store_url}
+
+    def summary(self) -> str:
+        """Which databases are used, without a password."""
+        names = f"Prefect: {describe_url(self.prefect_url)}、ストア: {describe_url(self.store_url)}"
+        if self.cluster is None:
+            return f"PostgreSQL（{names}）"
+        return f"ローカルの PostgreSQL（{self.cluster.directory}、{names}）"
+
+
+def production_databases(environ: Mapping[str, str], home: Path) -> Databases:
+    """Both URLs set: that PostgreSQL; neither: the local cluster; one: Failed naming both."""
+    prefect_url = environ.get(PREFECT_DB_VARIABLE, "").strip()
+    store_url = environ.get(STORE_VARIABLE, "").strip()
+    if prefect_url and store_url:
+        _check_url(PREFECT_DB_VARIABLE, prefect_url, "postgresql+asyncpg", PREFECT_DATABASE)
+        _check_url(STORE_VARIABLE, store_url, "postgresql+psycopg", STORE_DATABASE)
+        return Databases(prefect_url, store_url)
+    if prefect_url or store_url:
+        given, missing = (
+            (PREFECT_DB_VARIABLE, STORE_VARIABLE)
+            if prefect_url
+            else (STORE_VARIABLE, PREFECT_DB_VARIABLE)
+        )
+        raise Failed(
+            f"本番用の設定（production）では、環境変数 {PREFECT_DB_VARIABLE}（Prefect サーバーの"
+            f"データベース）と {STORE_VARIABLE}（ストア）の両方を設定するか、両方とも設定しないで"
+            f"ください（{given} だけが設定され、{missing} がありません）。両方とも設定しなければ、"
+            "このマシンにローカルの PostgreSQL を起動して使います。docs/production.md を参照して"
+            "ください。"
+        )
+    directory = environ.get(PG_DIR_VARIABLE, "").strip()
+    cluster = Cluster(
+        Path(directory) if directory else home / "postgresql",
+        _port_from_env(PG_PORT_VARIABLE, DEFAULT_PORT, environ),
+    )
+    return Databases(
+        cluster.url(PREFECT_DATABASE, "asyncpg"), cluster.url(STORE_DATABASE, "psycopg"), cluster
+    )
+
+
+def _check_url(variable: str, url: str, drivername: str, example: str) -> None:
+    """Failed unless `url` is a `drivername` URL; the message never quotes it (a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        parsed = None
+    if parsed is None or parsed.drivername != drivername or not parsed.database:
+        raise Failed(
+            f"環境変数 {variable} は {drivername}://ユーザー名:パスワード@ホスト:ポート/{example} "
+            "の形で指定してください（値は表示しません）。"
+        )
+
+
+def describe_url(url: str) -> str:
+    """driver://user@host:port/database: what a URL points at, never its password or options."""
+    parsed = make_url(url)
+    user = f"{parsed.username}@" if parsed.username else ""
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.drivername}://{user}{parsed.host or ''}{port}/{parsed.database or ''}"
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -214,21 +328,38 @@ class Child:
     one_shot: bool
 
     def tail(self, lines: int = 15) -> str:
-        try:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+        return _tail(self.log, lines)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Service:
+    """Something the stack started that is not a child process (the local PostgreSQL): watched
+    like a child, stopped after every child by `stop` (which raises Failed if it cannot)."""
+
+    name: str
+    log: Path
+    alive: Callable[[], bool]
+    stop: Callable[[], None]
 
 
 class Supervisor:
-    """Starts children in their own process groups and stops exactly those (and their offspring)."""
+    """Starts children in their own process groups and stops exactly those (and their offspring),
+    then the services, newest first."""
 
     def __init__(self, env: dict[str, str], cwd: Path, log_dir: Path) -> None:
         self.env = env
         self.cwd = cwd
         self.log_dir = log_dir
         self.children: list[Child] = []
+        self.services: list[Service] = []
         self.stop_requested = threading.Event()
         self._owned: dict[int, int] = {}  # pid -> start time of every process our children started
 
@@ -288,6 +419,12 @@ class Supervisor:
                     f"{child.name}が予期せず終了しました（終了コード {code}）。"
                     f"ログ: {child.log}\n--- ログの末尾 ---\n{child.tail()}"
                 )
+        for service in self.services:
+            if not service.alive():
+                raise Failed(
+                    f"{service.name}が予期せず終了しました。"
+                    f"ログ: {service.log}\n--- ログの末尾 ---\n{_tail(service.log)}"
+                )
 
     def _remember_offspring(self) -> None:
         """Note every process started by a running child, in its group or not (flow runs)."""
@@ -309,7 +446,8 @@ class Supervisor:
                     pending.append(info.pid)
 
     def shutdown(self) -> None:
-        """Stop the running children, newest first, then whatever they started that still runs."""
+        """Stop the running children, newest first, then whatever they started that still runs,
+        then the services (newest first)."""
         self._remember_offspring()
         for child in reversed(self.children):
             if child.process.poll() is None:
@@ -319,6 +457,11 @@ class Supervisor:
         if not _wait(lambda: self._none_alive(leftovers), STOP_GRACE):
             self._signal_owned(leftovers, signal.SIGKILL)
             _wait(lambda: self._none_alive(leftovers), 5.0)
+        for service in reversed(self.services):
+            try:
+                service.stop()
+            except Failed as exc:
+                print(f"警告: {exc}", file=sys.stderr, flush=True)
 
     def _stop_group(self, child: Child) -> None:
         pgid = child.process.pid
@@ -392,18 +535,55 @@ def _work_pool_status(api_url: str, access: Access) -> str | None:
     return str(response.json().get("status") or "")
 
 
+def start_cluster(sup: Supervisor, cluster: Cluster) -> None:
+    """Start the local PostgreSQL (stopping one a killed stack left running) as a service."""
+
+    def stop() -> None:
+        try:
+            cluster.stop()
+        except ClusterError as exc:
+            raise Failed(str(exc)) from None
+
+    if cluster.running():
+        say("前回の停止が完了していないローカルの PostgreSQL を停止しています…")
+        stop()
+    say(f"ローカルの PostgreSQL を起動しています（{HOST}:{cluster.port}、{cluster.directory}）…")
+    try:
+        cluster.start()
+    except ClusterError as exc:
+        raise Failed(str(exc)) from None
+    sup.services.append(Service("ローカルの PostgreSQL", cluster.log, cluster.running, stop))
+
+
 def run_stack(
-    sup: Supervisor, settings: Settings, ports: Ports, prefect: str, access: Access = DEFAULT_ACCESS
+    sup: Supervisor,
+    settings: Settings,
+    ports: Ports,
+    prefect: str,
+    access: Access = DEFAULT_ACCESS,
+    databases: Databases | None = None,
+    workers: int = 1,
 ) -> None:
-    """Start everything, then supervise until Stopped or Failed is raised."""
+    """Start everything (`workers` process workers), then supervise until Stopped or Failed.
+
+    `databases` None: Prefect's and the store's defaults (SQLite), as the environment says.
+    """
     api_url = access.api_url(ports.prefect)
     mailbox_dir = settings.mailbox_dir
     clients = access.client_env()
+    server_env = access.server_env()
+    store_env: dict[str, str] = {}
     if access.production:
         say(
             f"本番用の設定（production）で起動します: {access.bind_host}:{ports.prefect} で待ち受け、"
             "Basic 認証と CSRF 保護を有効にします。"
         )
+    if databases is not None:
+        say(f"データベース: {databases.summary()}")
+        server_env.update(databases.server_env())
+        store_env = databases.store_env()
+        if databases.cluster is not None:
+            start_cluster(sup, databases.cluster)
 
     smtp = str(ports.smtp)
     say(f"メールボックスを起動しています（smtp://{HOST}:{ports.smtp}）…")
@@ -418,7 +598,7 @@ def run_stack(
         "Prefect サーバー",
         [prefect, "server", "start", "--host", access.bind_host, "--port", str(ports.prefect)],
         "server.log",
-        extra_env=access.server_env(),
+        extra_env=server_env,
     )
     if not sup.wait_until(lambda: _healthy(api_url, access), HEALTH_TIMEOUT):
         raise Failed(
@@ -440,10 +620,26 @@ def run_stack(
                 f"（終了コード {created.process.returncode}）。ログ: {created.log}"
             )
 
+    say("記録の保管庫の表を確認しています（jukinet migrate）…")
+    migrated = sup.run_once(
+        "保管庫の更新",
+        [sys.executable, "-m", "jukinet.cli", "migrate"],
+        "deploy.log",
+        store_env,
+    )
+    if migrated.process.returncode != 0:
+        raise Failed(
+            f"記録の保管庫を更新できませんでした（終了コード {migrated.process.returncode}）。"
+            f"ログ: {migrated.log}\n--- ログの末尾 ---\n{migrated.tail()}"
+        )
+
     if (PROJECT_ROOT / "prefect.yaml").exists():
         say("フローをデプロイしています（prefect deploy --all）…")
         deploy = sup.run_once(
-            "デプロイ", [prefect, "--no-prompt", "deploy", "--all"], "deploy.log", clients
+            "デプロイ",
+            [prefect, "--no-prompt", "deploy", "--all"],
+            "deploy.log",
+            {**clients, **store_env},
         )
         if deploy.process.returncode != 0:
             raise Failed(
@@ -453,14 +649,15 @@ def run_stack(
     else:
         say(f"警告: {PROJECT_ROOT / 'prefect.yaml'} がないため、デプロイを省略します。")
 
-    say("ワーカーを起動しています…")
-    worker = sup.spawn(
-        "ワーカー",
-        # `jukinet worker` validates the configuration again, then execs `prefect worker start`
-        [sys.executable, "-m", "jukinet.cli", "worker"],
-        "worker.log",
-        extra_env=clients,
-    )
+    say(f"ワーカーを起動しています（{workers} 台）…")
+    for number in range(1, workers + 1):
+        worker = sup.spawn(
+            f"ワーカー{number}" if workers > 1 else "ワーカー",
+            # `jukinet worker` validates the configuration again, then execs `prefect worker start`
+            [sys.executable, "-m", "jukinet.cli", "worker"],
+            f"worker-{number}.log" if workers > 1 else "worker.log",
+            extra_env={**clients, **store_env},
+        )
     ready = sup.wait_until(
         lambda: _work_pool_status(api_url, access) == "READY", WORKER_READY_TIMEOUT
     )
@@ -473,6 +670,7 @@ def run_stack(
             f"  Prefect UI:     {access.ui_url(ports.prefect)}"
             "（ログイン画面で JUKINET_AUTH_STRING の「ユーザー名:パスワード」を入力）\n"
             f"  待ち受け:       {access.bind_host}:{ports.prefect}（Basic 認証・CSRF 保護）\n"
+            f"  データベース:   {databases.summary() if databases else '既定（SQLite）'}\n"
             f"  メールボックス: {mailbox_dir}（smtp://{HOST}:{ports.smtp}）\n"
             f"  ログ:           {sup.log_dir}\n"
             "Ctrl-C で停止します"
@@ -516,20 +714,32 @@ def main(argv: list[str] | None = None) -> int:
         metavar="|".join(PROFILES),
         help="起動の設定（既定 default。production は認証・CSRF 保護あり。docs/production.md）",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 9),
+        default=1,
+        metavar="1-8",
+        help="起動するワーカーの台数（既定 1）。どのワーカーも同じ実行を引き継げます",
+    )
     args = parser.parse_args(argv)
 
     settings = load_settings()
+    databases = None
     try:
         access = load_profile(args.profile, os.environ)
         if access.production:
             check_bind_host(access.bind_host)
-        config = load_config(settings.config_dir)
-        ports = resolve_ports(config.town.smtp.port)
+            databases = production_databases(os.environ, settings.home)
+            if databases.cluster is not None:
+                server_bin_dir()  # PostgreSQL is installed
+        configs = load_configs(settings.config_dir)
+        ports = resolve_ports(next(iter(configs.values())).town.smtp.port)
         prefect = prefect_command()
     except ConfigError as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
-    except (Failed, ProfileError) as exc:
+    except (Failed, ProfileError, ClusterError) as exc:
         print(exc, file=sys.stderr, flush=True)
         return 2
     busy = [
@@ -554,7 +764,8 @@ def main(argv: list[str] | None = None) -> int:
         (log_dir / name).write_bytes(b"")
 
     if not access.production:
-        place_drill_logs(settings.home, config)
+        for config in configs.values():
+            place_drill_logs(settings.home, config)
     sup = Supervisor(stack_env(settings, ports, access), PROJECT_ROOT, log_dir)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -563,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        run_stack(sup, settings, ports, prefect, access)
+        run_stack(sup, settings, ports, prefect, access, databases, args.workers)
     except Stopped:
         say("\n停止しています…")
     except Failed as exc:

@@ -4,18 +4,16 @@
         with fresh_schema(url, "t1") as t1:  # the same database, an empty schema of its own
             engine = make_engine(t1)
 
-The cluster lives in a temporary directory (data, log and unix socket), listens on 127.0.0.1 on a
-free port, and is stopped (`pg_ctl stop -m fast`) and removed afterwards; it never uses a system
-cluster. initdb refuses to run as root, so as root the server runs as the `postgres` system user
-that Debian's package creates. Durability is switched off (fsync, synchronous_commit): the data
-is thrown away anyway.
+The server programs, running them as `postgres` when we are root, and pg_ctl start/stop are the
+product's (jukinet/localpg.py); unlike the product's cluster this one lives in a temporary
+directory (data, log and unix socket), listens on 127.0.0.1 on a free port, trusts every
+connection, and is stopped (`pg_ctl stop -m fast`) and removed afterwards; it never uses a system
+cluster. Durability is switched off (fsync, synchronous_commit): the data is thrown away anyway.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -28,65 +26,32 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-INSTALL_HINT = "apt-get install postgresql"
-SERVER_USER = "postgres"
+from jukinet.localpg import (
+    SERVER_USER,
+    as_server_user,
+    give_to_server_user,
+    initdb,
+    pg_ctl_start,
+    pg_ctl_stop,
+    server_bin_dir,
+)
+from jukinet.localpg import ClusterError as PostgresUnavailable
+
+__all__ = ["PostgresUnavailable", "free_port", "fresh_schema", "running_postgres", "server_bin_dir"]
+
 DATABASE = "jukinet"
-
-
-class PostgresUnavailable(RuntimeError):
-    """PostgreSQL is not installed, or the private cluster could not be started."""
-
-
-def server_bin_dir() -> Path:
-    """The newest /usr/lib/postgresql/<version>/bin, else the directory of `initdb` on PATH."""
-    found = [Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
-    if found:
-        return max(found, key=_version).parent
-    on_path = shutil.which("initdb")
-    if on_path and shutil.which("pg_ctl"):
-        return Path(on_path).resolve().parent
-    raise PostgresUnavailable(
-        "PostgreSQL is not installed: the store tests need the server programs initdb and "
-        f"pg_ctl (Debian: `{INSTALL_HINT}`; .ci/run installs it)."
-    )
-
-
-def _version(initdb: Path) -> tuple[int, ...]:
-    name = initdb.parent.parent.name  # /usr/lib/postgresql/<version>/bin/initdb
-    return tuple(int(part) for part in name.split(".") if part.isdigit())
+THROWAWAY = """
+# tests/postgres.py: private, throwaway
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+"""
 
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _as_server_user() -> list[str]:
-    """Command prefix that runs a program as the server's user (nothing unless we are root)."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        raise PostgresUnavailable(
-            f"running as root, and there is no `{SERVER_USER}` user to run PostgreSQL as "
-            f"(initdb refuses root; Debian's `{INSTALL_HINT}` creates that user)"
-        ) from None
-    runuser = shutil.which("runuser")
-    if runuser is None:
-        raise PostgresUnavailable("running as root, and `runuser` (util-linux) is not installed")
-    return [runuser, "-u", SERVER_USER, "--"]
-
-
-def _run(command: list[str], cwd: Path, what: str) -> None:
-    done = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
-    )
-    if done.returncode != 0:
-        raise PostgresUnavailable(
-            f"{what} failed ({done.returncode}): {' '.join(command)}\n{done.stdout}{done.stderr}"
-        )
 
 
 def _admin_engine(url: str) -> Engine:
@@ -97,67 +62,40 @@ def _admin_engine(url: str) -> Engine:
 def running_postgres(database: str = DATABASE) -> Iterator[str]:
     """Start a private cluster, create `database`, yield its SQLAlchemy URL; stop and remove it."""
     bin_dir = server_bin_dir()
-    prefix = _as_server_user()
+    prefix = as_server_user()
     home = Path(tempfile.mkdtemp(prefix="jukinet-pg-"))
     data = home / "data"
-    log = home / "server.log"
     started = False
     try:
-        if prefix:
-            entry = pwd.getpwnam(SERVER_USER)
-            os.chown(home, entry.pw_uid, entry.pw_gid)
-            if subprocess.run([*prefix, "test", "-w", str(home)], check=False).returncode:
-                raise PostgresUnavailable(
-                    f"the `{SERVER_USER}` user cannot write to {home}: "
-                    "set TMPDIR to a directory every user can reach (e.g. /tmp)"
-                )
-        _run(
-            [
-                *prefix,
-                str(bin_dir / "initdb"),
-                "--pgdata",
-                str(data),
-                "--username",
-                "postgres",
-                "--auth",
-                "trust",
-                "--encoding",
-                "UTF8",
-                "--locale",
-                "C",
-                "--no-sync",
-            ],
-            home,
-            "initdb",
-        )
+        give_to_server_user(home)
+        if prefix and subprocess.run([*prefix, "test", "-w", str(home)], check=False).returncode:
+            raise PostgresUnavailable(
+                f"{SERVER_USER} ユーザーが {home} に書き込めません。"
+                "TMPDIR をすべてのユーザーが入れるフォルダー（/tmp など）にしてください。"
+            )
+        options = ["--username", "postgres", "--auth", "trust", "--locale", "C", "--no-sync"]
+        initdb(bin_dir, data, options)
+        with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write(THROWAWAY)
         port = 0
+        problem: PostgresUnavailable | None = None
         for _attempt in range(3):  # another program may take the free port before the server
             port = free_port()
-            with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
-                conf.write(
-                    "\n# tests/postgres.py: private, throwaway\n"
-                    f"port = {port}\n"
-                    "listen_addresses = '127.0.0.1'\n"
-                    f"unix_socket_directories = '{home}'\n"
-                    "fsync = off\n"
-                    "synchronous_commit = off\n"
-                    "full_page_writes = off\n"
+            try:
+                pg_ctl_start(
+                    bin_dir,
+                    data,
+                    home / "server.log",
+                    f"-p {port} -h 127.0.0.1 -k {shlex.quote(str(home))}",
                 )
-            start = ["start", "-w", "-t", "60", "-D", str(data), "-l", str(log)]
-            done = subprocess.run(
-                [*prefix, str(bin_dir / "pg_ctl"), *start],
-                cwd=home,
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-            if done.returncode == 0:
-                started = True
-                break
+            except PostgresUnavailable as exc:
+                problem = exc
+                continue
+            started = True
+            break
         if not started:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PostgresUnavailable(f"pg_ctl start failed; server log:\n{tail}")
+            assert problem is not None
+            raise problem
         admin = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
         engine = _admin_engine(admin)
         with engine.connect() as conn:
@@ -166,13 +104,7 @@ def running_postgres(database: str = DATABASE) -> Iterator[str]:
         yield str(make_url(admin).set(database=database).render_as_string(hide_password=False))
     finally:
         if started:
-            subprocess.run(
-                [*prefix, str(bin_dir / "pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(data)],
-                cwd=home,
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
+            pg_ctl_stop(bin_dir, data)
         shutil.rmtree(home, ignore_errors=True)
 
 

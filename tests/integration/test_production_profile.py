@@ -11,28 +11,44 @@ What Prefect 3.9.1 does, and the tests pin down:
   "Missing CSRF token." with or without the password; a token comes from `GET /api/csrf-token`,
   which itself needs the password;
 - `/ui-settings` tells the UI to ask for the password (auth BASIC) and to send CSRF tokens.
+
+The stack runs on the local PostgreSQL cluster (jukinet/localpg.py) it starts itself, kept in a
+directory of the test's own outside tmp_path (which `postgres`, the server's account when the tests
+run as root, cannot enter): Prefect's tables in its database `prefect`, the store's in `jukinet`,
+the cluster stopped with the stack and its data still there at the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from prefect.settings import PREFECT_API_AUTH_STRING, temporary_settings
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 from ruamel.yaml import YAML
+from sqlalchemy import create_engine, inspect, text
 
 from jukinet.drill.api import Api, basic_auth
 from jukinet.drill.scenario import DrillFailed
+from jukinet.localpg import Cluster, ClusterError
+from jukinet.mailbox import free_port
 from jukinet.settings import PROJECT_ROOT
+from tests.flows import scenarios as s
+from tests.integration.driving import declare
 from tests.integration.test_devstack import (
     Stack,
     command_line,
@@ -51,15 +67,48 @@ WRONG = "juki-admin:not-the-password"
 MISSING_TOKEN = "Missing CSRF token."
 
 
-def start_production(tmp_path: Path, auth: str | None = AUTH) -> Stack:
-    """`jukinet up --profile production` with JUKINET_AUTH_STRING=`auth` (None: unset)."""
+@dataclass
+class ProductionStack(Stack):
+    cluster: Cluster
+
+    def interrupt(self) -> str:
+        """Ctrl-C; the stack's output once it has stopped (exit 0)."""
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(timeout=60) == 0, self.text()
+        return self.text()
+
+    def tables(self, database: str) -> set[str]:
+        engine = create_engine(self.cluster.url(database))
+        try:
+            return set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+
+    def query(self, database: str, sql: str) -> list[tuple[object, ...]]:
+        engine = create_engine(self.cluster.url(database))
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql))]
+        finally:
+            engine.dispose()
+
+
+def start_production(
+    tmp_path: Path, auth: str | None = AUTH, cluster: Cluster | None = None
+) -> ProductionStack:
+    """`jukinet up --profile production` with JUKINET_AUTH_STRING=`auth` (None: unset), on the
+    local PostgreSQL `cluster` (JUKINET_PG_DIR, JUKINET_PG_PORT)."""
     home = tmp_path / "home"
     prefect_port, smtp_port = two_free_ports()
+    if cluster is None:
+        cluster = Cluster(tmp_path / "postgresql", free_port())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "JUKINET_"))}
     env.update(
         JUKINET_HOME=str(home),
         JUKINET_PREFECT_PORT=str(prefect_port),
         JUKINET_SMTP_PORT=str(smtp_port),
+        JUKINET_PG_DIR=str(cluster.directory),
+        JUKINET_PG_PORT=str(cluster.port),
     )
     if auth is not None:
         env["JUKINET_AUTH_STRING"] = auth
@@ -73,16 +122,37 @@ def start_production(tmp_path: Path, auth: str | None = AUTH) -> Stack:
             env=env,
             cwd=PROJECT_ROOT,
         )
-    return Stack(process, home, output, prefect_port, smtp_port)
+    return ProductionStack(process, home, output, prefect_port, smtp_port, cluster)
 
 
 @pytest.fixture
-def production(tmp_path: Path) -> Iterator[Stack]:
-    started = start_production(tmp_path)
+def cluster() -> Iterator[Cluster]:
+    """A place for the stack's cluster that `postgres` can enter; stopped and removed afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix="jukinet-pg-"))
+    parent.chmod(0o755)
+    local = Cluster(parent / "cluster", free_port())
+    try:
+        yield local
+    finally:
+        with contextlib.suppress(ClusterError):
+            local.stop()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def production(tmp_path: Path, cluster: Cluster) -> Iterator[ProductionStack]:
+    started = start_production(tmp_path, cluster=cluster)
     try:
         yield started
     finally:
         stop_stack(started)
+
+
+def assert_stopped(cluster: Cluster) -> None:
+    assert not cluster.running()
+    assert not (cluster.data / "postmaster.pid").exists()
+    assert not port_accepts(cluster.port)
+    assert not processes_mentioning(str(cluster.directory))
 
 
 def environment(pid: int) -> dict[str, str]:
@@ -114,7 +184,7 @@ def sleepy_runs(staff: httpx.Client, csrf: dict[str, str], state: str) -> int:
 
 
 def test_production_profile_guards_the_api_and_keeps_the_password_out_of_sight(
-    production: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    production: ProductionStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     production.wait_ready()
     base = f"http://127.0.0.1:{production.prefect_port}"
@@ -181,6 +251,20 @@ def test_production_profile_guards_the_api_and_keeps_the_password_out_of_sight(
             assert time.monotonic() < deadline, "フロー実行が RUNNING になりません（認証?）"
             time.sleep(0.5)
 
+    # both databases on the stack's local cluster: Prefect's (with the run) and the store's
+    cluster = production.cluster
+    assert {"flow_run", "deployment", "work_pool"} <= production.tables("prefect")
+    assert production.query("prefect", "SELECT count(*) FROM flow_run") != [(0,)]
+    assert {"incidents", "audit_records", "notices"} <= production.tables("jukinet")
+    assert not {"incidents"} & production.tables("prefect")
+    assert not {"flow_run"} & production.tables("jukinet")
+    assert not (production.home / "store.sqlite3").exists()
+    assert not (production.home / "prefect" / "prefect.db").exists()
+    prefect_url = cluster.url("prefect", "asyncpg")
+    store_url = cluster.url("jukinet", "psycopg")
+    db_password = cluster.passfile.read_text().strip().rpartition(":")[2]
+    assert len(db_password) >= 32
+
     children = processes_mentioning(str(production.home))
     commands = {pid: command_line(pid) for pid in children}
     token = basic_auth(AUTH)["Authorization"].split()[1]
@@ -188,27 +272,75 @@ def test_production_profile_guards_the_api_and_keeps_the_password_out_of_sight(
         assert AUTH not in command and token not in command, command
         env = environment(pid)
         assert "JUKINET_AUTH_STRING" not in env or pid == production.process.pid, command
+        assert db_password not in command and db_password not in str(env), command
         if "server start" in command:
             assert env.get("PREFECT_SERVER_API_AUTH_STRING") == AUTH
             assert "PREFECT_API_AUTH_STRING" not in env
+            assert env.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") == prefect_url
+            assert "JUKINET_STORE_URL" not in env
         if any(part in command for part in ("worker start", "prefect.engine")):
             assert env.get("PREFECT_API_AUTH_STRING") == AUTH
             assert "PREFECT_SERVER_API_AUTH_STRING" not in env
+            assert env.get("JUKINET_STORE_URL") == store_url
+            assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
         if "jukinet.mailbox" in command:
             assert not {"PREFECT_API_AUTH_STRING", "PREFECT_SERVER_API_AUTH_STRING"} & set(env)
+            assert not {"JUKINET_STORE_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL"} & set(env)
     for part in ("jukinet.mailbox", "server start", "worker start", "prefect.engine"):
         assert any(part in c for c in commands.values()), f"{part} が起動していません"
+    server = processes_mentioning(str(cluster.data))  # the cluster's postmaster
+    assert server and all("JUKINET_AUTH_STRING" not in environment(pid) for pid in server)
 
-    production.process.send_signal(signal.SIGINT)
-    assert production.process.wait(timeout=60) == 0, production.text()
-    texts = [production.text()]
+    output = production.interrupt()
+    texts = [output, cluster.log.read_text(errors="replace")]
     texts += [p.read_text(errors="replace") for p in (production.home / "logs").glob("*.log")]
-    assert "本番用の設定（production）で起動しました" in texts[0]
-    for text in texts:
-        assert AUTH.partition(":")[2] not in text and token not in text
+    assert "本番用の設定（production）で起動しました" in output
+    assert f"ローカルの PostgreSQL（{cluster.directory}" in output
+    for written in texts:
+        assert AUTH.partition(":")[2] not in written and token not in written
+        assert db_password not in written
     survivors = {**still_alive(children), **processes_mentioning(str(production.home))}
     assert not survivors, [command_line(pid) for pid in survivors]
     assert not port_accepts(production.prefect_port)
+    assert_stopped(cluster)
+
+
+def test_the_local_cluster_keeps_the_data_when_the_stack_restarts(
+    tmp_path: Path, cluster: Cluster
+) -> None:
+    first = start_production(tmp_path, cluster=cluster)
+    try:
+        first.wait_ready()
+        with (
+            temporary_settings(
+                updates={PREFECT_API_URL: first.api_url, PREFECT_API_AUTH_STRING: AUTH}
+            ),
+            get_client(sync_client=True) as client,
+        ):
+            run, number = declare(client, s.declaration())  # chapter 1, suspended at C1.2
+        first.interrupt()
+    finally:
+        stop_stack(first)
+    assert_stopped(cluster)
+
+    again = start_production(tmp_path, cluster=cluster)
+    try:
+        again.wait_ready()
+        assert "前回の停止が完了していない" not in again.text()
+        assert (number,) in again.query("jukinet", "SELECT number FROM incidents")
+        with (
+            temporary_settings(
+                updates={PREFECT_API_URL: again.api_url, PREFECT_API_AUTH_STRING: AUTH}
+            ),
+            get_client(sync_client=True) as client,
+        ):
+            kept = client.read_flow_run(run.id)
+        assert kept.state is not None
+        assert (kept.state.type, kept.state.name) == (StateType.PAUSED, "Suspended")
+        again.interrupt()
+    finally:
+        stop_stack(again)
+    assert_stopped(cluster)
 
 
 @pytest.mark.parametrize(
