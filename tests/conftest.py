@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,7 +14,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from jukinet.mailbox import Mailbox
+from jukinet.localpg import Cluster, ClusterError
+from jukinet.mailbox import Mailbox, free_port
 from tests.postgres import PostgresUnavailable, fresh_schema, running_postgres
 
 # A developer's shell (e.g. one inside `make up`) must not redirect the tests' mail or store.
@@ -106,3 +109,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     return str(request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A place for the stack's cluster that `postgres` can enter; stopped and removed afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix="jukinet-pg-"))
+    parent.chmod(0o755)
+    local = Cluster(parent / "cluster", free_port())
+    try:
+        yield local
+    finally:
+        with contextlib.suppress(ClusterError):
+            local.stop()
+        shutil.rmtree(parent, ignore_errors=True)

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from jukinet.drill.api import Api
 from jukinet.drill.runner import Records, check
 from jukinet.drill.scenario import Scenario, load_scenario
+from jukinet.localpg import Cluster
 from jukinet.settings import PROJECT_ROOT
 from tests.browser.conftest import running
 from tests.browser.drill import UiDrill
@@ -99,9 +100,9 @@ def test_chapter2_answered_in_the_browser_with_refused_answers(
 
 
 def test_level3_unauthorized_act_in_the_production_profile(
-    page: Page, shots: Path, tmp_path: Path
+    page: Page, shots: Path, tmp_path: Path, cluster: Cluster
 ) -> None:
-    with running(start_production(tmp_path)) as stack:
+    with running(start_production(tmp_path, cluster=cluster)) as stack:
         ui = Ui(page, f"http://127.0.0.1:{stack.prefect_port}", shots)
         ui.login(AUTH)
         api = Api(stack.api_url, AUTH)

@@ -221,6 +221,7 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 "アクセスログ解析",
                 "未送付通知の再送",
                 "回答待ちの督促",
+                "中断した実行の再開",
             }
             assert declared <= registered, "prefect deploy --all が一部のデプロイを登録していません"
             intervals = {
@@ -228,6 +229,7 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
                 for d in deployments.json()
             }
             assert intervals["未送付通知の再送"] == [300]
+            assert intervals["中断した実行の再開"] == [60]
             assert intervals["回答待ちの督促"] == [120]
 
     msg = EmailMessage()

@@ -20,14 +20,11 @@ the cluster stopped with the stack and its data still there at the next start.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -44,7 +41,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from jukinet.drill.api import Api, basic_auth
 from jukinet.drill.scenario import DrillFailed
-from jukinet.localpg import Cluster, ClusterError
+from jukinet.localpg import Cluster
 from jukinet.mailbox import free_port
 from jukinet.settings import PROJECT_ROOT
 from tests.flows import scenarios as s
@@ -97,7 +94,9 @@ def start_production(
     tmp_path: Path, auth: str | None = AUTH, cluster: Cluster | None = None
 ) -> ProductionStack:
     """`jukinet up --profile production` with JUKINET_AUTH_STRING=`auth` (None: unset), on the
-    local PostgreSQL `cluster` (JUKINET_PG_DIR, JUKINET_PG_PORT)."""
+    local PostgreSQL `cluster` (JUKINET_PG_DIR, JUKINET_PG_PORT). A stack that starts a cluster
+    takes the `cluster` fixture: as root, `postgres` cannot enter pytest's tmp_path (mode 700);
+    the default under tmp_path is only for a stack refused before it starts anything."""
     home = tmp_path / "home"
     prefect_port, smtp_port = two_free_ports()
     if cluster is None:
@@ -123,20 +122,6 @@ def start_production(
             cwd=PROJECT_ROOT,
         )
     return ProductionStack(process, home, output, prefect_port, smtp_port, cluster)
-
-
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    """A place for the stack's cluster that `postgres` can enter; stopped and removed afterwards."""
-    parent = Path(tempfile.mkdtemp(prefix="jukinet-pg-"))
-    parent.chmod(0o755)
-    local = Cluster(parent / "cluster", free_port())
-    try:
-        yield local
-    finally:
-        with contextlib.suppress(ClusterError):
-            local.stop()
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture
