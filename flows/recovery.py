@@ -1,12 +1,17 @@
 """中断した実行の再開 — a scheduled flow: a run whose process or machine died mid-step is run
 again on any worker, and the restart is recorded in its incident's 経過記録.
 
-A flow-run process sends a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (180 by
-default, at least 30). The open-source server leaves a run whose process died in Running
-(prefect#16746) and never retries a Crashed run. So this flow makes sure the automation
-`ZOMBIE_AUTOMATION` exists (no heartbeat for three periods → Crashed, as Prefect's guide
-"detect zombie flows" does it), and schedules each run of the `jukinet` work pool that crashed
-in the last day again, under the state name 「再実行」, at most MAX_RESTARTS times per run.
+The open-source server leaves a run whose process died where it was (prefect#16746): Running
+when the process died inside a step, Pending when the worker died between taking the run and
+the process starting it. A Running process sends a heartbeat event every
+PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (none when the setting is unset; at least 30). So every
+minute this flow marks Crashed, in the `jukinet` work pool,
+- a Running run without a heartbeat for MISSED_HEARTBEATS periods (only when heartbeats are on),
+- a Pending run that has not started for PENDING_LIMIT seconds (or three heartbeat periods),
+and schedules every run that crashed in the last day again, under the state name 「再実行」, at
+most MAX_RESTARTS times per run. (An automation on the heartbeat events, as Prefect's guide
+"detect zombie flows" builds it, arms only after a heartbeat it has seen: it missed both a run
+killed in its first seconds and every Pending one; measured in tests/integration/test_workers.py.)
 
 The replay is safe by construction: steps recorded done are skipped (flows/runtime.run_step),
 answers already given are read back, and every notice and record is keyed (DESIGN.md §4). A run
@@ -17,79 +22,96 @@ takes it up when it is resumed.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import flow
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
-    FlowRunFilterStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
     WorkPoolFilter,
     WorkPoolFilterName,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
 from prefect.logging import get_run_logger
-from prefect.states import Scheduled
+from prefect.states import Crashed, Scheduled
 
 from flows.runtime import MUNICIPALITY_PARAMETER, runtime
 from jukinet.store.models import utcnow
 
 WORK_POOL = "jukinet"
-ZOMBIE_AUTOMATION = "停止した実行の検出（ハートビートの途絶）"
 RESTART_STATE = "再実行"
 MAX_RESTARTS = 3
 LOOKBACK = timedelta(days=1)
 MISSED_HEARTBEATS = 3
+PENDING_LIMIT = timedelta(seconds=120)
+HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 
 
-def heartbeat_seconds() -> int:
-    """The flow runs' heartbeat period (Prefect's setting, at least 30 s)."""
-    value = os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "180")
-    return max(30, int(value)) if value.isdigit() else 180
+def heartbeat_seconds() -> int | None:
+    """The flow runs' heartbeat period (Prefect's setting, at least 30 s); None: no heartbeats."""
+    value = os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "").strip()
+    return max(30, int(value)) if value.isdigit() else None
 
 
-def ensure_zombie_automation(client: SyncPrefectClient) -> bool:
-    """Create the automation that marks a silent run Crashed, unless it exists; True if created."""
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
-    from prefect.events.schemas.events import ResourceSpecification
-
-    if client.read_automations_by_name(ZOMBIE_AUTOMATION):
-        return False
-    client.create_automation(
-        AutomationCore(
-            name=ZOMBIE_AUTOMATION,
-            description="ハートビートが途絶えた実行（処理中にワーカーの機械やプロセスが停止したもの）を"
-            "Crashed にします。「中断した実行の再開」がその実行を再実行します。",
-            trigger=EventTrigger(
-                after={"prefect.flow-run.heartbeat"},
-                expect={
-                    "prefect.flow-run.heartbeat",
-                    "prefect.flow-run.Completed",
-                    "prefect.flow-run.Failed",
-                    "prefect.flow-run.Cancelled",
-                    "prefect.flow-run.Crashed",
-                    "prefect.flow-run.Suspended",
-                    "prefect.flow-run.Paused",
-                },
-                match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-                for_each={"prefect.resource.id"},
-                posture=Posture.Proactive,
-                threshold=1,
-                within=timedelta(seconds=heartbeat_seconds() * MISSED_HEARTBEATS),
-            ),
-            actions=[
-                ChangeFlowRunState(
-                    state=StateType.CRASHED,
-                    message="ハートビートが途絶えました（ワーカーの機械またはプロセスの停止）",
-                )
-            ],
-        )
+def _in_pool(client: SyncPrefectClient, *types: StateType) -> list[FlowRun]:
+    return client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(types)))
+        ),
+        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[WORK_POOL])),
     )
-    return True
+
+
+def _last_heartbeat(client: SyncPrefectClient, run: FlowRun, since: datetime) -> datetime | None:
+    page = client.read_events(
+        EventFilter(
+            occurred=EventOccurredFilter(since=since, until=utcnow()),
+            event=EventNameFilter(name=[HEARTBEAT_EVENT]),
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
+        ),
+        limit=1,
+    )
+    return max((e.occurred for e in page.events), default=None)
+
+
+def silent_runs(client: SyncPrefectClient) -> Iterator[tuple[FlowRun, str]]:
+    """Runs whose process is gone, with the reason (Japanese, for the Crashed state)."""
+    now = utcnow()
+    period = heartbeat_seconds()
+    pending_limit = max(PENDING_LIMIT, timedelta(seconds=(period or 0) * MISSED_HEARTBEATS))
+    for run in _in_pool(client, StateType.PENDING):
+        if run.state and now - run.state.timestamp > pending_limit:
+            yield (
+                run,
+                (
+                    f"ワーカーが受け取ってから {int(pending_limit.total_seconds())} 秒たっても"
+                    "始まりませんでした（ワーカーの停止）"
+                ),
+            )
+    if period is None:
+        return
+    quiet = timedelta(seconds=period * MISSED_HEARTBEATS)
+    for run in _in_pool(client, StateType.RUNNING):
+        if not run.state or now - run.state.timestamp <= quiet:
+            continue
+        if _last_heartbeat(client, run, now - quiet) is None:
+            yield (
+                run,
+                (
+                    f"ハートビートが {int(quiet.total_seconds())} 秒途絶えました"
+                    "（ワーカーの機械またはプロセスの停止）"
+                ),
+            )
 
 
 def _restarts(client: SyncPrefectClient, run: FlowRun) -> int:
@@ -97,13 +119,13 @@ def _restarts(client: SyncPrefectClient, run: FlowRun) -> int:
 
 
 def _crashed_runs(client: SyncPrefectClient) -> list[FlowRun]:
-    return client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.CRASHED])),
-            start_time=FlowRunFilterStartTime(after_=utcnow() - LOOKBACK),
-        ),
-        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[WORK_POOL])),
-    )
+    """Runs of the pool that crashed in the last day (older ones are left to the staff)."""
+    since = utcnow() - LOOKBACK
+    return [
+        run
+        for run in _in_pool(client, StateType.CRASHED)
+        if run.state and run.state.timestamp >= since
+    ]
 
 
 def _record(run: FlowRun, attempt: int, *, restarted: bool) -> None:
@@ -140,12 +162,15 @@ def _record(run: FlowRun, attempt: int, *, restarted: bool) -> None:
 
 @flow(name="中断した実行の再開", flow_run_name="中断した実行の再開", log_prints=False)
 def resume_interrupted() -> dict[str, int]:
-    """Schedule again every run that crashed in the last day (at most MAX_RESTARTS times)."""
+    """Mark the runs whose process is gone Crashed; schedule again every run that crashed in the
+    last day (at most MAX_RESTARTS times)."""
     logger = get_run_logger()
-    done = {"restarted": 0, "given_up": 0}
+    done = {"crashed": 0, "restarted": 0, "given_up": 0}
     with get_client(sync_client=True) as client:
-        if ensure_zombie_automation(client):
-            logger.info("自動化「%s」を作成しました", ZOMBIE_AUTOMATION)
+        for run, reason in list(silent_runs(client)):
+            client.set_flow_run_state(run.id, Crashed(message=reason), force=True)
+            done["crashed"] += 1
+            logger.warning("実行「%s」を Crashed にしました: %s", run.name, reason)
         for run in _crashed_runs(client):
             attempt = _restarts(client, run) + 1
             if attempt > MAX_RESTARTS:

@@ -9,7 +9,9 @@ Every child runs in its own process group with its output in $JUKINET_HOME/logs/
 
 Ctrl-C / SIGTERM: stop exactly what was started (worker first; SIGTERM, SIGKILL after 10 s),
 including processes those children started in other groups (flow runs); exit 0.
-A child that dies on its own: name it and its log, stop the rest, exit 1.
+A worker that dies is started again (what it was running is re-run by 中断した実行の再開), unless
+it died RESTART_LIMIT times within RESTART_WINDOW s. Any other child that dies on its own, or such
+a worker: name it and its log, stop the rest, exit 1.
 
 Overrides, e.g. for a second stack on one machine (tests):
     JUKINET_PREFECT_PORT   Prefect server port (4200)
@@ -77,6 +79,8 @@ DRILL_LOG_LINES = 20_000
 WORKER_READY_TIMEOUT = 60.0
 STOP_GRACE = 10.0
 TICK = 0.5
+RESTART_LIMIT = 5  # a worker that exits this often within RESTART_WINDOW s stops the stack
+RESTART_WINDOW = 300.0
 PREFECT_DB_VARIABLE = "PREFECT_SERVER_DATABASE_CONNECTION_URL"
 STORE_VARIABLE = "JUKINET_STORE_URL"
 PG_DIR_VARIABLE = "JUKINET_PG_DIR"
@@ -153,8 +157,8 @@ def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS)
             "PREFECT_LOCAL_STORAGE_PATH": os.environ.get(
                 "JUKINET_RESULTS_DIR", str(prefect_home / "storage")
             ),
-            # a run whose process dies stops sending heartbeats: after three missed ones it is
-            # marked Crashed and 中断した実行の再開 runs it again (flows/recovery.py)
+            # a run whose process dies stops sending heartbeats: after three missed ones
+            # 中断した実行の再開 marks it Crashed and runs it again (flows/recovery.py)
             "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
             "JUKINET_HOME": str(settings.home),
             "JUKINET_CONFIG_DIR": str(settings.config_dir),
@@ -326,6 +330,10 @@ class Child:
     log: Path
     process: subprocess.Popen[bytes]
     one_shot: bool
+    restart: bool = False  # started again when it exits (a worker), RESTART_LIMIT per window
+    restarts: list[float] = field(default_factory=list)  # monotonic times of the restarts
+    command: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     def tail(self, lines: int = 15) -> str:
         return _tail(self.log, lines)
@@ -370,24 +378,49 @@ class Supervisor:
         log_name: str,
         one_shot: bool = False,
         extra_env: dict[str, str] | None = None,
+        restart: bool = False,
     ) -> Child:
-        """Start `args` with the stack's environment plus `extra_env` (never logged)."""
+        """Start `args` with the stack's environment plus `extra_env` (never logged); a `restart`
+        child is started again when it exits (see `check`)."""
         log = self.log_dir / log_name
+        extra_env = extra_env or {}
+        child = Child(
+            name, log, self._popen(args, log, extra_env), one_shot, restart, [], args, extra_env
+        )
+        self.children.append(child)
+        return child
+
+    def _popen(
+        self, args: list[str], log: Path, extra_env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
             out.write(f"$ {' '.join(args)}\n".encode())
             out.flush()
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**self.env, **(extra_env or {})},
+                env={**self.env, **extra_env},
                 cwd=self.cwd,
                 start_new_session=True,
             )
-        child = Child(name=name, log=log, process=process, one_shot=one_shot)
-        self.children.append(child)
-        return child
+
+    def _restarted(self, child: Child, code: int) -> bool:
+        """Start an exited `restart` child again, unless it exited RESTART_LIMIT times within
+        RESTART_WINDOW seconds (then it is broken, not unlucky: False)."""
+        now = time.monotonic()
+        child.restarts[:] = [t for t in child.restarts if now - t < RESTART_WINDOW]
+        if not child.restart or len(child.restarts) >= RESTART_LIMIT:
+            return False
+        child.restarts.append(now)
+        say(
+            f"警告: {child.name}が終了しました（終了コード {code}）。起動し直します"
+            f"（{len(child.restarts)} 回目。実行中だった処理は「中断した実行の再開」が"
+            f"再実行します）。ログ: {child.log}"
+        )
+        child.process = self._popen(child.command, child.log, child.extra_env)
+        return True
 
     def run_once(
         self, name: str, args: list[str], log_name: str, extra_env: dict[str, str] | None = None
@@ -414,7 +447,7 @@ class Supervisor:
         self._remember_offspring()
         for child in self.children:
             code = child.process.poll()
-            if code is not None and not child.one_shot:
+            if code is not None and not child.one_shot and not self._restarted(child, code):
                 raise Failed(
                     f"{child.name}が予期せず終了しました（終了コード {code}）。"
                     f"ログ: {child.log}\n--- ログの末尾 ---\n{child.tail()}"
@@ -657,6 +690,7 @@ def run_stack(
             [sys.executable, "-m", "jukinet.cli", "worker"],
             f"worker-{number}.log" if workers > 1 else "worker.log",
             extra_env={**clients, **store_env},
+            restart=True,
         )
     ready = sup.wait_until(
         lambda: _work_pool_status(api_url, access) == "READY", WORKER_READY_TIMEOUT

@@ -35,6 +35,9 @@ REFUSED = "拒否"
 POLL_SECONDS = 0.5
 DEFAULT_API = "http://127.0.0.1:4200/api"
 ENDED_BADLY = {"FAILED", "CRASHED", "CANCELLED", "CANCELLING"}
+# A run whose worker died is Crashed until 中断した実行の再開 (every minute, flows/recovery.py)
+# schedules it again: a drill waits this long before it calls the crash a failure.
+RESTART_GRACE_SECONDS = 300.0
 INCIDENT_NUMBER = re.compile(r"年度-\d+$")  # 令和8年度-001 (jukinet/store/store.py open_incident)
 TOWN_TITLE = MUNICIPALITY_TITLE  # the run form's field of the town (団体コード)
 TOWN_TAG = TOWN_TAG_PREFIX  # the runs of a town are tagged `団体:<code>`

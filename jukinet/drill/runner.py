@@ -15,6 +15,7 @@ from jukinet.drill.constants import (
     INCIDENT_NUMBER,
     POLL_SECONDS,
     REFUSED,
+    RESTART_GRACE_SECONDS,
     TOWN_TAG,
     TOWN_TITLE,
 )
@@ -71,6 +72,7 @@ class Drill:
     first_id: str = ""
     town: str = ""  # 団体コード given to the first run; "" when the installation serves one town
     town_tag: str = ""  # the incident's runs carry it (flows/runtime.town_tag), with the number
+    crashed: dict[str, float] = field(default_factory=dict)  # run id → when it was seen Crashed
 
     def run(self) -> str:
         """Drive the incident to its end; returns the incident number."""
@@ -119,6 +121,8 @@ class Drill:
             runs = self.api.tagged(*[t for t in (self.number, self.town_tag) if t])
         ended = False
         for run in runs:
+            if self._waiting_for_restart(run):
+                continue
             if run.state == "PAUSED" and run.pause and self.answered.get(run.id) != run.pause.key:
                 self._judge(run, run.pause)
                 self._answer(run, run.pause)
@@ -131,6 +135,21 @@ class Drill:
                     f"{run.message or '理由不明'}"
                 )
         return ended
+
+    def _waiting_for_restart(self, run: Run) -> bool:
+        """True while `run` is Crashed and 中断した実行の再開 may still run it again (a worker
+        died); after RESTART_GRACE_SECONDS the crash is the drill's failure."""
+        if run.state != "CRASHED":
+            if self.crashed.pop(run.id, None) is not None:
+                self.say(f"  フロー実行「{run.name}」が再実行されました")
+            return False
+        if run.id not in self.crashed:
+            self.crashed[run.id] = time.monotonic()
+            self.say(
+                f"  フロー実行「{run.name}」が中断しました（{run.message or '理由不明'}）。"
+                "再実行を待ちます"
+            )
+        return time.monotonic() - self.crashed[run.id] <= RESTART_GRACE_SECONDS
 
     def _judge(self, run: Run, pause: Pause | None) -> None:
         """Report the run's last answer: refused if the same question came back, else accepted."""

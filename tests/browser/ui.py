@@ -25,6 +25,9 @@ from playwright.sync_api import Locator, Page, Response, expect
 from jukinet.drill.schema import full_choice, resolve
 
 CHROMIUM = "/usr/bin/chromium"
+# The dialog closes once the UI has its answer and has re-read the run; on a loaded 2-core machine
+# (the workers' stack beside it) that took more than Playwright's default 5 s.
+DIALOG_CLOSE_MS = 30_000
 CHROMIUM_ARGS = [  # without the networking flags chromium keeps calling outside hosts
     "--no-sandbox",
     "--disable-gpu",
@@ -278,5 +281,5 @@ class Ui:
             lambda r: r.url.endswith(f"/flow_runs/{run_id}/resume") and r.request.method == "POST",
             name,
         )
-        expect(dialog).to_be_hidden()
+        expect(dialog).to_be_hidden(timeout=DIALOG_CLOSE_MS)
         self.shot(f"{name}-送信")

@@ -36,6 +36,7 @@ from jukinet.drill import (
     ScenarioError,
     fill,
     load_scenario,
+    runner,
     slug,
 )
 from jukinet.drill.absences import AWAY
@@ -538,6 +539,29 @@ def test_a_chapter_1_run_that_fails_fails_the_drill(tmp_path: Path) -> None:
     drill.first_id = "e1"
     drill.number = NUMBER
     with pytest.raises(DrillFailed, match="が Failed で終わりました"):
+        drill._tick()
+
+
+def test_a_crashed_run_is_waited_for_until_it_is_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker died: the run is Crashed until 中断した実行の再開 schedules it again; the drill
+    waits (and says so), and fails only when no restart comes within the grace period."""
+    name = f"{NUMBER} 第1章 緊急時対応 2026-11-27"
+    api = FakeApi([a_run("e1", name, (NUMBER, "第1章"), "CRASHED")])
+    said: list[str] = []
+    drill = drill_of(tmp_path, REPORT_BLOCK + FORWARD_STEP, api)
+    drill.say = said.append
+    drill.first_id, drill.number = "e1", NUMBER
+    assert drill._tick() is False
+    assert any("中断しました" in line and "再実行を待ちます" in line for line in said)
+    api.runs[0] = a_run("e1", name, (NUMBER, "第1章"), "SCHEDULED")
+    assert drill._tick() is False
+    assert said[-1] == f"  フロー実行「{name}」が再実行されました"
+
+    api.runs[0] = a_run("e1", name, (NUMBER, "第1章"), "CRASHED")
+    monkeypatch.setattr(runner, "RESTART_GRACE_SECONDS", -1.0)
+    with pytest.raises(DrillFailed, match="が Crashed で終わりました"):
         drill._tick()
 
 
