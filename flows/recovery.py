@@ -21,6 +21,7 @@ takes it up when it is resumed.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -55,6 +56,7 @@ LOOKBACK = timedelta(days=1)
 MISSED_HEARTBEATS = 3
 PENDING_LIMIT = timedelta(seconds=120)
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+LoggerLike = logging.Logger | logging.LoggerAdapter[Any]
 
 
 def heartbeat_seconds() -> int | None:
@@ -84,9 +86,12 @@ def _last_heartbeat(client: SyncPrefectClient, run: FlowRun, since: datetime) ->
     return max((e.occurred for e in page.events), default=None)
 
 
-def silent_runs(client: SyncPrefectClient) -> Iterator[tuple[FlowRun, str]]:
-    """Runs whose process is gone, with the reason (Japanese, for the Crashed state)."""
-    now = utcnow()
+def silent_runs(
+    client: SyncPrefectClient, now: datetime | None = None
+) -> Iterator[tuple[FlowRun, str]]:
+    """Runs whose process is gone as of `now`, with the reason (Japanese, for the Crashed
+    state)."""
+    now = now or utcnow()
     period = heartbeat_seconds()
     pending_limit = max(PENDING_LIMIT, timedelta(seconds=(period or 0) * MISSED_HEARTBEATS))
     for run in _in_pool(client, StateType.PENDING):
@@ -164,28 +169,35 @@ def _record(run: FlowRun, attempt: int, *, restarted: bool) -> None:
 def resume_interrupted() -> dict[str, int]:
     """Mark the runs whose process is gone Crashed; schedule again every run that crashed in the
     last day (at most MAX_RESTARTS times)."""
-    logger = get_run_logger()
-    done = {"crashed": 0, "restarted": 0, "given_up": 0}
     with get_client(sync_client=True) as client:
-        for run, reason in list(silent_runs(client)):
-            client.set_flow_run_state(run.id, Crashed(message=reason), force=True)
-            done["crashed"] += 1
-            logger.warning("実行「%s」を Crashed にしました: %s", run.name, reason)
-        for run in _crashed_runs(client):
-            attempt = _restarts(client, run) + 1
-            if attempt > MAX_RESTARTS:
-                _record(run, attempt, restarted=False)
-                done["given_up"] += 1
-                continue
-            _record(run, attempt, restarted=True)
-            client.set_flow_run_state(
-                run.id,
-                Scheduled(
-                    name=RESTART_STATE,
-                    message=f"中断したため再実行します（{attempt} 回目）",
-                ),
-                force=True,
-            )
-            done["restarted"] += 1
-            logger.warning("中断した実行「%s」を再実行します（%d 回目）", run.name, attempt)
+        return recover(client, get_run_logger())
+
+
+def recover(
+    client: SyncPrefectClient, logger: LoggerLike, now: datetime | None = None
+) -> dict[str, int]:
+    """One pass of 中断した実行の再開 as of `now` (a test looks minutes ahead instead of
+    waiting): counts of the runs marked crashed, scheduled again and given up."""
+    done = {"crashed": 0, "restarted": 0, "given_up": 0}
+    for run, reason in list(silent_runs(client, now)):
+        client.set_flow_run_state(run.id, Crashed(message=reason), force=True)
+        done["crashed"] += 1
+        logger.warning("実行「%s」を Crashed にしました: %s", run.name, reason)
+    for run in _crashed_runs(client):
+        attempt = _restarts(client, run) + 1
+        if attempt > MAX_RESTARTS:
+            _record(run, attempt, restarted=False)
+            done["given_up"] += 1
+            continue
+        _record(run, attempt, restarted=True)
+        client.set_flow_run_state(
+            run.id,
+            Scheduled(
+                name=RESTART_STATE,
+                message=f"中断したため再実行します（{attempt} 回目）",
+            ),
+            force=True,
+        )
+        done["restarted"] += 1
+        logger.warning("中断した実行「%s」を再実行します（%d 回目）", run.name, attempt)
     return done

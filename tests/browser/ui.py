@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from jukinet.drill.schema import full_choice, resolve
 
@@ -28,6 +29,9 @@ CHROMIUM = "/usr/bin/chromium"
 # The dialog closes once the UI has its answer and has re-read the run; on a loaded 2-core machine
 # (the workers' stack beside it) that took more than Playwright's default 5 s.
 DIALOG_CLOSE_MS = 30_000
+# An element that keeps moving (a dialog re-centring after the window grew, on a loaded machine)
+# is shot with the whole page instead: a screenshot is a record, not something the test checks
+SHOT_MS = 10_000
 CHROMIUM_ARGS = [  # without the networking flags chromium keeps calling outside hosts
     "--no-sandbox",
     "--disable-gpu",
@@ -197,8 +201,12 @@ class Ui:
             page.set_viewport_size({"width": size["width"], "height": height})
         self.count += 1
         path = self.shots / f"{self.count:02d}-{name}.png"
-        element.screenshot(path=path)
-        page.set_viewport_size(size)
+        try:
+            element.screenshot(path=path, animations="disabled", timeout=SHOT_MS)
+        except PlaywrightTimeoutError:
+            page.screenshot(path=path, full_page=True, animations="disabled")
+        finally:
+            page.set_viewport_size(size)
         return path
 
     def press(self, button: Locator, sends: Callable[[Response], bool], name: str) -> Response:
