@@ -178,18 +178,23 @@ def wait_final(run_id: UUID, stack: Stack) -> FlowRun:
     return run
 
 
-def flow_run_processes(run_id: UUID) -> list[int]:
-    needle = f"PREFECT__FLOW_RUN_ID={run_id}\0".encode()
+def processes_with_env(needle: str) -> list[int]:
+    """Pids whose environment holds `needle` (e.g. `JUKINET_HOME=<this run's home>`)."""
+    raw = f"{needle}\0".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if needle in (entry / "environ").read_bytes():
+            if raw in (entry / "environ").read_bytes():
                 found.append(int(entry.name))
         except OSError:
             continue
     return found
+
+
+def flow_run_processes(run_id: UUID) -> list[int]:
+    return processes_with_env(f"PREFECT__FLOW_RUN_ID={run_id}")
 
 
 def wait_process_gone(run_id: UUID, timeout: float = 60.0) -> None:
