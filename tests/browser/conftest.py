@@ -68,13 +68,14 @@ def shots(request: pytest.FixtureRequest) -> Path:
 
 @contextlib.contextmanager
 def running(stack: Stack) -> Iterator[Stack]:
-    """The stack until the test ends, the test process reading its store (JUKINET_HOME)."""
+    """The stack until the test ends, the test process reading its store (its home, or the
+    production profile's PostgreSQL database)."""
     saved = {k: os.environ.get(k) for k in PRODUCT_ENV}
     try:
         stack.wait_ready()
         for name in PRODUCT_ENV:  # as `make up` has them: the home, the example configuration
             os.environ.pop(name, None)
-        os.environ["JUKINET_HOME"] = str(stack.home)
+        os.environ.update(stack.store_env())
         reset_runtime()
         yield stack
     finally:

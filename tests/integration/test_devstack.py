@@ -70,6 +70,10 @@ class Stack:
     def text(self) -> str:
         return self.output.read_text(encoding="utf-8", errors="replace")
 
+    def store_env(self) -> dict[str, str]:
+        """What a process needs to open this stack's store as the product does."""
+        return {"JUKINET_HOME": str(self.home)}
+
     def wait_ready(self, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
         while READY_LINE not in self.text():

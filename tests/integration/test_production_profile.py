@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from jukinet.drill.api import Api, basic_auth
 from jukinet.drill.scenario import DrillFailed
-from jukinet.localpg import Cluster
+from jukinet.localpg import STORE_DATABASE, Cluster
 from jukinet.mailbox import free_port
 from jukinet.settings import PROJECT_ROOT
 from tests.flows import scenarios as s
@@ -73,6 +73,10 @@ class ProductionStack(Stack):
         self.process.send_signal(signal.SIGINT)
         assert self.process.wait(timeout=60) == 0, self.text()
         return self.text()
+
+    def store_env(self) -> dict[str, str]:
+        """The store is the cluster's database, not the SQLite file under the home."""
+        return {**super().store_env(), "JUKINET_STORE_URL": self.cluster.url(STORE_DATABASE)}
 
     def tables(self, database: str) -> set[str]:
         engine = create_engine(self.cluster.url(database))
