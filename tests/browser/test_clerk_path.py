@@ -106,12 +106,12 @@ def test_level3_unauthorized_act_in_the_production_profile(
         ui = Ui(page, f"http://127.0.0.1:{stack.prefect_port}", shots)
         ui.login(AUTH)
         api = Api(stack.api_url, AUTH)
-        number = drive(ui, api, "n-level3-system-stop.yaml")
+        number = drive(ui, api, "o-level3-no-stop.yaml")
 
         run_id = chapter_run(api, number, "第3章")
         read_artifacts(
             ui,
             run_id,
             number,
-            ["通知 【訓練】住基ネットのシステムの停止について（命令）"],
+            ["通知 【訓練】住基ネットにおける不正行為について（連絡）"],
         )
