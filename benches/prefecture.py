@@ -626,7 +626,14 @@ def main(argv: list[str] | None = None) -> int:
     if unfinished:  # their threads wait on a stopped stack; do not wait for their retries
         print(f"{len(unfinished)} drill(s) still waiting: exiting without them", flush=True)
         os._exit(1)
-    ok = data["drills"]["passed"] == len(towns) and data["notices"]["duplicates"] == 0
+    notices = data["notices"]
+    ok = (
+        data["drills"]["passed"] == len(towns)
+        and data["drills"]["single_passed"]
+        and notices["duplicates"] == notices["losses"] == notices["strays"] == 0
+        and data["chains_ok"] == len(towns)
+        and data["runs_stuck"] == 0
+    )
     return 0 if ok else 1
 
 
