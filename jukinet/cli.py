@@ -10,7 +10,9 @@ jukinet backup --to DIR       pg_dump the store and Prefect's database into DIR/
 jukinet restore FOLDER --yes  pg_restore a backup folder, then verify every town's audit chain
 jukinet up                    the whole product on this machine (make up)
                               --profile production: basic auth, CSRF protection (docs/production.md)
-jukinet worker                validate configuration, then start the Prefect worker
+jukinet result-storage [PATH] save the shared results folder (default PREFECT_LOCAL_STORAGE_PATH)
+                              as a Prefect block and make it the server's default result storage
+jukinet worker                validate configuration and the results folder, then start the worker
 jukinet mailbox               the local SMTP mailbox
 jukinet drill SCENARIO.yaml   run a drill scenario against the running product
 jukinet preview DOCUMENT_ID   render a document to the terminal, never sent (--list: the register)
@@ -457,17 +459,63 @@ def check_templates(_: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def result_storage(args: argparse.Namespace) -> int:
+    """0: registered; 1: the server did not answer; 2: the path is wrong."""
+    import httpx
+    from prefect.settings import get_current_settings
+
+    from jukinet import result_storage as storage
+
+    path = args.path or get_current_settings().results.local_storage_path
+    try:
+        done = storage.register(Path(path))
+    except storage.StorageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"Prefect サーバー（PREFECT_API_URL）に登録できません: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"結果の保存先を登録しました: {done.basepath}（ブロック {storage.BLOCK_SLUG}）。"
+        "すべてのワーカーがこのフォルダを使います。"
+    )
+    return 0
+
+
 def worker(_: argparse.Namespace) -> int:
+    """2: configuration, schema or results folder wrong (systemd does not restart on 2);
+    1: the server did not answer (restarted later)."""
+    import httpx
+
+    from jukinet import result_storage as storage
     from jukinet.store.db import make_engine
     from jukinet.store.migrate import SchemaError
 
-    if _configs("設定に誤りがあるため、ワーカーを起動しません。") is None:
+    refusal = "ワーカーを起動しません。"
+    if _configs(f"設定に誤りがあるため、{refusal}") is None:
         return 2
     try:
         make_engine(load_settings().store_url).dispose()
     except SchemaError as exc:
-        print(f"{exc}\nワーカーを起動しません。", file=sys.stderr)
+        print(f"{exc}\n{refusal}", file=sys.stderr)
         return 2
+    try:
+        shared = storage.check_here()
+    except storage.StorageError as exc:
+        print(f"{exc}\n{refusal}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(
+            f"Prefect サーバー（PREFECT_API_URL）に接続できません: {exc}\n{refusal}",
+            file=sys.stderr,
+        )
+        return 1
+    if shared is None:
+        print(
+            "警告: Prefect サーバーに結果の保存先が登録されていません（jukinet result-storage）。"
+            "このマシンのフォルダに保存するため、一時停止した実行はこのマシンのワーカーでしか再開できません。",
+            file=sys.stderr,
+        )
     prefect = Path(sys.executable).with_name("prefect")
     argv = [str(prefect), "worker", "start", "--pool", "jukinet", "--type", "process"]
     os.execv(argv[0], argv)
@@ -510,6 +558,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("folder", type=Path, metavar="FOLDER", help="jukinet-backup-… のフォルダ")
     p.add_argument("--yes", action="store_true", help="復元先の内容を置き換えることを承知する")
     p.set_defaults(func=restore_databases)
+    p = sub.add_parser(
+        "result-storage", help="フロー実行の結果の共有フォルダを Prefect サーバーに登録する"
+    )
+    p.add_argument("path", nargs="?", type=Path, help="フォルダ（既定 PREFECT_LOCAL_STORAGE_PATH）")
+    p.set_defaults(func=result_storage)
     sub.add_parser("worker", help="設定を検証してワーカーを起動する").set_defaults(func=worker)
     p = sub.add_parser("preview", help="文書を送付せずに表示する")
     p.add_argument("document_id", nargs="?", help="文書ID（一覧は --list）")

@@ -119,6 +119,12 @@ def resolve_ports(smtp_default: int) -> Ports:
     )
 
 
+def results_dir(settings: Settings) -> Path:
+    """The folder every worker keeps flow-run results in: JUKINET_RESULTS_DIR (a shared mount
+    when workers run on several machines; docs/production.md) or the home's prefect/storage."""
+    return Path(os.environ.get("JUKINET_RESULTS_DIR") or settings.home / "prefect" / "storage")
+
+
 def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS) -> dict[str, str]:
     """The environment every child gets: this one plus the stack's Prefect settings.
 
@@ -154,9 +160,8 @@ def stack_env(settings: Settings, ports: Ports, access: Access = DEFAULT_ACCESS)
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
             # results every worker reads and writes: a shared folder when workers run on
             # several machines (JUKINET_RESULTS_DIR, e.g. an NFS mount; docs/production.md)
-            "PREFECT_LOCAL_STORAGE_PATH": os.environ.get(
-                "JUKINET_RESULTS_DIR", str(prefect_home / "storage")
-            ),
+            # registered as the server's default result storage (jukinet result-storage)
+            "PREFECT_LOCAL_STORAGE_PATH": str(results_dir(settings)),
             # a run whose process dies stops sending heartbeats: after three missed ones
             # 中断した実行の再開 marks it Crashed and runs it again (flows/recovery.py)
             "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
@@ -653,6 +658,19 @@ def run_stack(
                 f"（終了コード {created.process.returncode}）。ログ: {created.log}"
             )
 
+    say("フロー実行の結果の保存先を登録しています（jukinet result-storage）…")
+    stored = sup.run_once(
+        "結果の保存先の登録",
+        [sys.executable, "-m", "jukinet.cli", "result-storage"],
+        "deploy.log",
+        extra_env=clients,
+    )
+    if stored.process.returncode != 0:
+        raise Failed(
+            f"結果の保存先を登録できませんでした（終了コード {stored.process.returncode}）。"
+            f"ログ: {stored.log}\n--- ログの末尾 ---\n{stored.tail()}"
+        )
+
     say("記録の保管庫の表を確認しています（jukinet migrate）…")
     migrated = sup.run_once(
         "保管庫の更新",
@@ -792,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     log_dir = settings.home / "logs"
-    for directory in (log_dir, settings.mailbox_dir, settings.home / "prefect" / "storage"):
+    for directory in (log_dir, settings.mailbox_dir, results_dir(settings)):
         directory.mkdir(parents=True, exist_ok=True)
     for name in ("mailbox.log", "server.log", "deploy.log", "worker.log"):
         (log_dir / name).write_bytes(b"")

@@ -148,7 +148,9 @@ class Stack:
     def _prefect(self, *args: str) -> list[str]:
         return [str(Path(sys.executable).with_name("prefect")), *args]
 
-    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, args: list[str], log_name: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = self.logs / log_name
         with log.open("ab") as out:
             out.write(f"\n$ {' '.join(args)}  # {datetime.now(UTC).isoformat()}\n".encode())
@@ -158,7 +160,7 @@ class Stack:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 cwd=PROJECT_ROOT,
                 start_new_session=True,
             )
@@ -265,6 +267,8 @@ class Stack:
         copy_config(self.config_dir, self.mailbox.port, ui_url=f"http://{HOST}:{self.port}")
         self.start_server()
         self._run(self._prefect("work-pool", "create", POOL, "--type", "process"), "deploy.log")
+        # as jukinet/devstack.py: the results folder becomes the server's default result storage
+        self._run([sys.executable, "-m", "jukinet.cli", "result-storage"], "deploy.log")
         self._run(self._prefect("--no-prompt", "deploy", "--all"), "deploy.log")
         self.start_worker()
 

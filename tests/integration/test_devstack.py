@@ -236,6 +236,12 @@ def test_ctrl_c_stops_everything_it_started(stack: Stack, tmp_path: Path) -> Non
             assert intervals["中断した実行の再開"] == [60]
             assert intervals["回答待ちの督促"] == [120]
 
+        # every flow run takes its result storage from the server: the home's shared folder
+        storage = api.get("/admin/storage").json()["default_result_storage_block_id"]
+        block = api.get(f"/block_documents/{storage}").json()
+        assert block["name"] == "jukinet-results"
+        assert block["data"]["basepath"] == str(stack.home / "prefect" / "storage")
+
     msg = EmailMessage()
     msg["From"] = "juki@town.taga.example"
     msg["To"] = "ops@example.org"

@@ -6,6 +6,10 @@
    process are SIGKILLed. The run stops sending heartbeats; 中断した実行の再開 marks it Crashed and
    schedules it again (「再実行」); the worker the stack starts in place of the dead one runs it
    to its next question. The restart is in the 経過記録, and every notice went out exactly once.
+
+Each worker has a PREFECT_LOCAL_STORAGE_PATH of its own, as on separate machines: the runs keep
+their results in the folder registered as the server's default result storage (jukinet
+result-storage), which is what lets any worker resume any run.
 """
 
 from __future__ import annotations
@@ -63,12 +67,18 @@ class WorkersStack(Stack):
         )
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
 
+    def machine_storage(self, name: str) -> Path:
+        """Worker `name`'s own PREFECT_LOCAL_STORAGE_PATH, as on a machine of its own: the runs
+        must not use it, the server names the shared folder instead."""
+        return self.home / f"machine-{name}" / "storage"
+
     def start_worker(self, name: str = "a") -> None:
         since = datetime.now(UTC)
         args = self._prefect(
             "worker", "start", "--pool", POOL, "--type", "process", "--name", f"worker-{name}"
         )
-        process = self._spawn(args, f"worker-{name}.log")
+        local = {"PREFECT_LOCAL_STORAGE_PATH": str(self.machine_storage(name))}
+        process = self._spawn(args, f"worker-{name}.log", local)
         self.workers[name] = process
         wait_for(
             lambda: self._heartbeat_of(f"worker-{name}", since) or process.poll() is not None,
@@ -284,3 +294,10 @@ def test_a_dead_worker_and_a_dead_run_lose_nothing(workers_stack: WorkersStack) 
     mails = [m for m in stack.mailbox.messages() if number in m.get_content()]
     assert Counter(str(m["Subject"]) for m in mails) == Counter(n.subject for n in notices)
     assert store.verify_chain().ok
+
+    # the runs kept their results in the registered shared folder, none on a "machine" of its own
+    shared = Path(stack.env["PREFECT_LOCAL_STORAGE_PATH"])
+    assert sum(1 for p in shared.rglob("*") if p.is_file()) > 0
+    for name in "abcd":
+        local = stack.machine_storage(name)
+        assert not local.exists() or not any(local.rglob("*")), name
