@@ -242,7 +242,7 @@ class TestPrograms:
 
     def test_jukinet_subcommands_and_options_exist(self) -> None:
         used = venv_commands("jukinet")
-        assert {args[0] for args in used} == {"migrate", "worker", "backup"}
+        assert {args[0] for args in used} == {"migrate", "worker", "backup", "result-storage"}
         listing = re.search(r"\{([^}]*)\}", _help([sys.executable, "-m", "jukinet.cli", "--help"]))
         assert listing is not None
         choices = set(listing[1].split(","))
