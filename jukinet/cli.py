@@ -251,7 +251,9 @@ def verify_audit(_: argparse.Namespace) -> int:
 
 
 def migrate_store(args: argparse.Namespace) -> int:
-    """Bring the store's schema to this program's revision (a 0.1.0 store is stamped first)."""
+    """Bring the store's schema to this program's revision (a 0.1.0 store is stamped first).
+
+    0: done; 1: the database did not answer (worth retrying); 2: the schema cannot be upgraded."""
     from sqlalchemy.exc import OperationalError
 
     from jukinet.store import migrate
@@ -264,7 +266,7 @@ def migrate_store(args: argparse.Namespace) -> int:
         return 2
     except OperationalError as exc:
         print(f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {exc.orig}", file=sys.stderr)
-        return 2
+        return 1
     if before == after:
         print(f"記録の保管庫のスキーマは最新です（{after.current}）。")
         return 0
@@ -484,8 +486,9 @@ def result_storage(args: argparse.Namespace) -> int:
 
 def worker(_: argparse.Namespace) -> int:
     """2: configuration, schema or results folder wrong (systemd does not restart on 2);
-    1: the server did not answer (restarted later)."""
+    1: the server or the store did not answer (restarted later)."""
     import httpx
+    from sqlalchemy.exc import OperationalError
 
     from jukinet import result_storage as storage
     from jukinet.store.db import make_engine
@@ -499,6 +502,12 @@ def worker(_: argparse.Namespace) -> int:
     except SchemaError as exc:
         print(f"{exc}\n{refusal}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        print(
+            f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {exc.orig}\n{refusal}",
+            file=sys.stderr,
+        )
+        return 1
     try:
         shared = storage.check_here()
     except storage.StorageError as exc:

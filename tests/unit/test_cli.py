@@ -19,6 +19,7 @@ from jukinet.config.loader import load_config
 from jukinet.store.db import make_engine
 from jukinet.store.store import Store
 from tests.conftest import CODES, EXAMPLE_CONFIG
+from tests.postgres import free_port
 from tests.residents import registry_config, write_registry
 
 NEW_CODE = "80641357"
@@ -165,6 +166,22 @@ class TestWorker:
         err = capsys.readouterr().err
         assert "drill.yaml: 「訓練時の宛先」(recipients)" in err
         assert err.rstrip().endswith("設定に誤りがあるため、ワーカーを起動しません。")
+
+    def test_a_store_that_does_not_answer_is_an_outage_not_a_wrong_setting(
+        self,
+        config_dir: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Exit 1 (systemd starts it again later), not 2 (wait for a fix); no password shown."""
+        password = "pw-not-to-show"
+        url = f"postgresql+psycopg://jukinet:{password}@127.0.0.1:{free_port()}/jukinet"
+        monkeypatch.setenv("JUKINET_STORE_URL", url)
+        for command in ("worker", "migrate"):
+            assert main([command]) == 1, command
+            err = capsys.readouterr().err
+            assert "記録の保管庫（JUKINET_STORE_URL）に接続できません" in err, command
+            assert "Traceback" not in err and password not in err, command
 
 
 class TestSetCode:
