@@ -250,6 +250,13 @@ def verify_audit(_: argparse.Namespace) -> int:
     return broken
 
 
+def _store_unreachable(exc: Exception, then: str = "") -> None:
+    """The line for a store that did not answer (SQLAlchemy's OperationalError: its driver
+    message, which names host and port, never the password)."""
+    reason = getattr(exc, "orig", None) or exc
+    print(f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {reason}{then}", file=sys.stderr)
+
+
 def migrate_store(args: argparse.Namespace) -> int:
     """Bring the store's schema to this program's revision (a 0.1.0 store is stamped first).
 
@@ -265,7 +272,7 @@ def migrate_store(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     except OperationalError as exc:
-        print(f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {exc.orig}", file=sys.stderr)
+        _store_unreachable(exc)
         return 1
     if before == after:
         print(f"記録の保管庫のスキーマは最新です（{after.current}）。")
@@ -503,10 +510,7 @@ def worker(_: argparse.Namespace) -> int:
         print(f"{exc}\n{refusal}", file=sys.stderr)
         return 2
     except OperationalError as exc:
-        print(
-            f"記録の保管庫（JUKINET_STORE_URL）に接続できません: {exc.orig}\n{refusal}",
-            file=sys.stderr,
-        )
+        _store_unreachable(exc, f"\n{refusal}")
         return 1
     try:
         shared = storage.check_here()

@@ -3,13 +3,13 @@ Prefect test server. Each test leaves the server with no default result storage 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prefect import flow, task
 from prefect.client.orchestration import get_client
+from prefect.settings import get_current_settings
 
 from jukinet import result_storage
 from jukinet.cli import main
@@ -49,7 +49,7 @@ def test_runs_keep_results_in_the_registered_folder(server: None, tmp_path: Path
     assert done.basepath == str(shared)
     assert result_storage.check_here() == done
 
-    local = Path(os.environ.get("PREFECT_LOCAL_STORAGE_PATH") or tmp_path / "unused")
+    local = Path(get_current_settings().results.local_storage_path)  # where runs write otherwise
     local_before = files(local)
     assert doubled(21) == 42
     assert len(files(shared)) >= 2  # the task's result and the flow's
